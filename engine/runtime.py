@@ -1,0 +1,291 @@
+"""Starting instances and moving them on: complete, claim, release, wake on timers.
+
+Every public method works inside the caller's session and never commits: the
+caller's unit of work commits instance state, task table, timers, domain writes
+and audit events together, or none of them.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock as clock_mod
+from .compiler import CompiledModels
+from .definitions import DefinitionStore
+from .errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
+from .mirror import drop_duty, held_conflict, hold_duty, sync_tasks, sync_timers
+from .models import Deployment, HumanTask, ProcessDefinition, ProcessInstance, Timer
+from .sandbox import Sandbox, ScriptError
+from .script_engine import RuntimeScriptEngine
+from .serialization import StateSerializer
+from .services import ServiceRegistry
+
+clock_mod.install()
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    posts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SodPolicy:
+    """Duties of which one person may hold at most one on a business key."""
+
+    exclusive: frozenset[str] = frozenset()
+
+
+@dataclass
+class RunContext:
+    session: Session
+    actor: str
+    now: datetime
+    models: CompiledModels
+    deployment_version: int
+    instance_id: int | None
+    business_key: str | None
+    model_version: str
+    decisions: list[dict] = field(default_factory=list)
+    starts: list[tuple[str, dict, str | None]] = field(default_factory=list)
+
+    def record_raw(self, type_: str, task_id: str | None, data: dict[str, Any]) -> None:
+        audit.record(self.session, audit.PendingEvent(
+            at=self.now, actor=self.actor, type=type_, instance_id=self.instance_id,
+            business_key=self.business_key, task_id=task_id, data=data, model_version=self.model_version,
+        ))
+
+    def record(self, type_: str, task, data: dict[str, Any]) -> None:
+        self.record_raw(type_, str(task.id), {"element": task.task_spec.name, **data})
+
+
+FormValidator = Callable[[str, Mapping[str, Any]], dict[str, Any]]
+DecisionSink = Callable[[Session, "str | None", list[dict]], None]
+
+
+class WorkflowRuntime:
+    def __init__(
+        self,
+        definitions: DefinitionStore,
+        services: ServiceRegistry,
+        *,
+        helpers: Mapping[str, Callable[..., Any]] | None = None,
+        clock: clock_mod.Clock | None = None,
+        sod: SodPolicy = SodPolicy(),
+        validate_form: FormValidator | None = None,
+        on_decisions: DecisionSink | None = None,
+    ):
+        self.definitions = definitions
+        self.services = services
+        self.sandbox = Sandbox(helpers)
+        self.clock = clock or clock_mod.Clock()
+        self.sod = sod
+        self.validate_form = validate_form
+        self.on_decisions = on_decisions
+        self.serializer = StateSerializer()
+
+    # -- starting -------------------------------------------------------------------------
+    def start(self, session: Session, process_id: str, data: Mapping[str, Any], actor: str,
+              business_key: str | None = None) -> ProcessInstance:
+        deployment = self.definitions.latest(session)
+        definition = self.definitions.latest_definition(session, process_id)
+        if deployment is None or definition is None or definition.kind != "bpmn":
+            raise NotFound(f"no deployed process '{process_id}'")
+        models = self.definitions.compiled(session, deployment.id)
+        now = self.clock.now()
+        instance = ProcessInstance(
+            definition_id=definition.id, deployment_id=deployment.id, process_id=process_id,
+            business_key=business_key, status="running", serialization="",
+            serializer_version=self.serializer.version, started_by=actor, created_at=now, updated_at=now,
+        )
+        session.add(instance)
+        session.flush()
+        run = RunContext(session, actor, now, models, deployment.version, instance.id, business_key,
+                         f"{process_id}@v{definition.version}/d{deployment.version}")
+        spec, subprocess_specs = models.spec(process_id)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine(run))
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(copy.deepcopy(dict(data)))
+        run.record_raw("instance_started", None, {"process": process_id, "data": dict(data)})
+        self._advance(workflow, run, instance)
+        return instance
+
+    # -- human tasks ----------------------------------------------------------------------
+    def get_task(self, session: Session, task_id: str) -> HumanTask:
+        task = session.get(HumanTask, _task_key(task_id))
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        return task
+
+    def may_work(self, session: Session, task: HumanTask, actor: Actor) -> str | None:
+        """Why `actor` may not work `task` now, or None if they may."""
+        if task.assignee and task.assignee != actor.username:
+            return f"task is assigned to {task.assignee}"
+        if not task.assignee and task.post not in actor.posts:
+            return f"task needs post '{task.post}'"
+        return held_conflict(session, self.sod, task.business_key, actor.username, task.duty)
+
+    def claim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
+        task, instance = self._lock_task(session, task_id)
+        if task.assignee == actor.username:
+            return task
+        if task.assignee:
+            raise Conflict(f"task already claimed by {task.assignee}")
+        reason = self.may_work(session, task, actor)
+        if reason:
+            raise Forbidden(reason)
+        task.assignee = actor.username
+        hold_duty(session, task.business_key, task.duty, actor.username, self.clock.now())
+        self._touch(instance)
+        self._record(session, instance, task, actor.username, "task_claimed", {"assignee": actor.username})
+        return task
+
+    def release(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
+        task, instance = self._lock_task(session, task_id)
+        if task.assignee != actor.username:
+            raise Forbidden("only the assignee can release a task")
+        task.assignee = None
+        drop_duty(session, task.business_key, task.duty, actor.username)
+        self._touch(instance)
+        self._record(session, instance, task, actor.username, "task_released", {})
+        return task
+
+    def reassign(self, session: Session, task_id: str, to_user: str, by: Actor, reason: str) -> HumanTask:
+        task, instance = self._lock_task(session, task_id)
+        refused = held_conflict(session, self.sod, task.business_key, to_user, task.duty)
+        if refused:
+            raise Forbidden(refused)
+        if task.assignee:
+            drop_duty(session, task.business_key, task.duty, task.assignee)
+        previous, task.assignee = task.assignee, to_user
+        hold_duty(session, task.business_key, task.duty, to_user, self.clock.now())
+        self._touch(instance)
+        self._record(session, instance, task, by.username, "task_reassigned",
+                     {"from": previous, "to": to_user, "reason": reason})
+        return task
+
+    def complete(self, session: Session, task_id: str, actor: Actor, data: Mapping[str, Any]) -> ProcessInstance:
+        task, instance = self._lock_task(session, task_id)
+        reason = self.may_work(session, task, actor)
+        if reason:
+            raise Forbidden(reason)
+        cleaned = self.validate_form(task.form_key, data) if self.validate_form else dict(data)
+        workflow, run = self._load(session, instance, actor.username)
+        spiff_task = workflow.get_task_from_id(UUID(task.id))
+        if spiff_task is None or spiff_task.state != TaskState.READY:
+            raise Conflict("task is no longer ready")
+        spiff_task.data[task.spec_name] = cleaned
+        now = run.now
+        task.state, task.completed_at, task.completed_by, task.data = "completed", now, actor.username, cleaned
+        task.assignee = actor.username
+        hold_duty(session, task.business_key, task.duty, actor.username, now)
+        run.record_raw("task_completed", task.id, {"element": task.spec_name, "form": task.form_key, "data": cleaned})
+        try:
+            spiff_task.run()
+        except (SpiffWorkflowException, ScriptError) as exc:
+            raise ProcessFailure(_describe(exc), task.spec_name) from exc
+        self._advance(workflow, run, instance)
+        return instance
+
+    # -- timers ---------------------------------------------------------------------------
+    def due_instances(self, session: Session, limit: int = 500) -> list[int]:
+        now = self.clock.now()
+        return list(session.scalars(
+            select(Timer.instance_id).where(Timer.fire_at <= now).group_by(Timer.instance_id).limit(limit)))
+
+    def wake(self, session: Session, instance_id: int, actor: str = "scheduler") -> ProcessInstance:
+        instance = self._lock_instance(session, instance_id)
+        workflow, run = self._load(session, instance, actor)
+        run.record_raw("timers_checked", None, {})
+        self._advance(workflow, run, instance)
+        return instance
+
+    # -- internals ------------------------------------------------------------------------
+    def _engine(self, run: RunContext) -> RuntimeScriptEngine:
+        return RuntimeScriptEngine(self.sandbox, self.services, run)
+
+    def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+        # FOR UPDATE serialises writers on one instance; the version column catches the rest.
+        instance = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .with_for_update().execution_options(populate_existing=True)
+        ).first()
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        return instance
+
+    def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+        task = self.get_task(session, task_id)
+        instance = self._lock_instance(session, task.instance_id)
+        session.refresh(task)
+        if task.state != "ready":
+            raise Conflict(f"task is already {task.state}")
+        return task, instance
+
+    def _touch(self, instance: ProcessInstance) -> None:
+        instance.updated_at = self.clock.now()  # bumps the row version: a racing writer gets a 409
+
+    def _record(self, session, instance, task, actor, type_, data):
+        audit.record(session, audit.PendingEvent(
+            at=self.clock.now(), actor=actor, type=type_, instance_id=instance.id,
+            business_key=instance.business_key, task_id=task.id, data={"element": task.spec_name, **data},
+        ))
+
+    def _load(self, session: Session, instance: ProcessInstance, actor: str) -> tuple[BpmnWorkflow, RunContext]:
+        if instance.serializer_version != self.serializer.version:
+            raise ProcessFailure(f"instance {instance.id} was saved by serializer {instance.serializer_version}")
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        deployment_version = session.get(Deployment, instance.deployment_id).version
+        models = self.definitions.compiled(session, instance.deployment_id)
+        run = RunContext(session, actor, self.clock.now(), models, deployment_version, instance.id,
+                         instance.business_key, f"{instance.process_id}@v{definition.version}/d{deployment_version}")
+        spec, subprocess_specs = models.spec(instance.process_id)
+        workflow = self.serializer.loads(instance.serialization, spec, subprocess_specs, self._engine(run))
+        return workflow, run
+
+    def _advance(self, workflow: BpmnWorkflow, run: RunContext, instance: ProcessInstance) -> None:
+        session = run.session
+        try:
+            with clock_mod.use(self.clock):
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+        except (SpiffWorkflowException, ScriptError) as exc:
+            raise ProcessFailure(_describe(exc), getattr(getattr(exc, "task", None), "task_spec", None) and exc.task.task_spec.name) from exc
+        sync_tasks(run, workflow, instance.id, self.sandbox, self.sod)
+        sync_timers(run, workflow, instance.id)
+        instance.serialization = self.serializer.dumps(workflow)
+        instance.updated_at = run.now
+        if workflow.completed:
+            instance.status, instance.ended_at = "complete", run.now
+            run.record_raw("instance_completed", None, {"process": instance.process_id})
+        if run.decisions and self.on_decisions:
+            self.on_decisions(session, run.business_key, run.decisions)
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            raise Conflict("the process moved on meanwhile; reload and try again") from exc
+        for process_id, data, key in run.starts:
+            self.start(session, process_id, data, run.actor, key)
+
+
+def _task_key(task_id: str) -> str:
+    try:
+        return str(UUID(str(task_id)))
+    except ValueError:
+        raise NotFound(f"no task {task_id}") from None
+
+
+def _describe(exc: Exception) -> str:
+    parts = [str(exc)]
+    parts += [n for n in getattr(exc, "__notes__", []) or [] if n not in parts[0]]
+    return " ".join(parts)
