@@ -120,6 +120,10 @@ class WorkflowRuntime:
         self._advance(workflow, run, instance)
         return instance
 
+    def hold_duty(self, session: Session, business_key: str, duty: str, username: str) -> None:
+        """Record a duty taken outside any task (e.g. the officer who took in an application)."""
+        hold_duty(session, business_key, duty, username, self.clock.now())
+
     # -- human tasks ----------------------------------------------------------------------
     def get_task(self, session: Session, task_id: str) -> HumanTask:
         task = session.get(HumanTask, _task_key(task_id))

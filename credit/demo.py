@@ -1,0 +1,107 @@
+"""The demo bank: one county's rural commercial bank, its grid, its people and products.
+Loading is idempotent: rows are added only when missing."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import GridAssignment, GridCell, Org, Product, User
+from .passwords import hash_password
+from .schedules import BULLET, EQUAL_INSTALMENT, EQUAL_PRINCIPAL, INTEREST_ONLY
+
+DEMO_PASSWORD = "demo123"
+_ = BULLET  # the fourth method is offered by no demo product but is supported
+
+ORGS = [
+    ("HQ", "清河农商银行总行", "head_office", None),
+    ("BR01", "城关支行", "branch", "HQ"),
+    ("OUT01", "东风分理处", "outlet", "BR01"),
+    ("OUT02", "河湾分理处", "outlet", "BR01"),
+]
+
+# username, name, org, posts, approval limit
+USERS = [
+    ("manager1", "王客户经理", "BR01", ["customer_manager"], 0),
+    ("investigator1", "李调查", "BR01", ["investigator"], 0),
+    ("investigator2", "张调查", "BR01", ["investigator"], 0),
+    ("approver1", "赵审批", "BR01", ["approver"], 300_000),
+    ("approver_hq", "钱总行审批", "HQ", ["approver"], 1_000_000),
+    ("committee1", "孙委员", "HQ", ["committee"], 0),
+    ("committee2", "周委员", "HQ", ["committee"], 0),
+    ("committee3", "吴委员", "HQ", ["committee"], 0),
+    ("disburser1", "郑放款", "BR01", ["disburser"], 0),
+    ("postloan1", "冯贷后", "BR01", ["postloan"], 0),
+    ("designer1", "陈流程设计", "HQ", ["designer"], 0),
+    ("auditor1", "褚稽核", "HQ", ["auditor"], 0),
+    ("admin", "卫管理员", "BR01", ["admin"], 0),
+    ("multi1", "蒋综合岗", "OUT02", ["investigator", "approver"], 100_000),
+]
+
+TOWNSHIPS = [("T1", "城关镇", "OUT01"), ("T2", "东风乡", "OUT01"), ("T3", "河湾镇", "OUT02")]
+VILLAGES = [
+    ("V01", "杨庄村", "T1"), ("V02", "李楼村", "T1"), ("V03", "前进村", "T1"),
+    ("V04", "东风村", "T2"), ("V05", "新集村", "T2"), ("V06", "刘圩村", "T2"),
+    ("V07", "河湾村", "T3"), ("V08", "沙集村", "T3"), ("V09", "古渡村", "T3"),
+]
+
+PRODUCTS = [
+    dict(code="RUYI", name="如意贷", loan_kind="consumer", purpose_type="consumer", min_amount=Decimal("1000"),
+         max_amount=Decimal("300000"), min_term=3, max_term=36, repayment_method=EQUAL_INSTALMENT, guarantee="credit",
+         rate_floor=Decimal("0.0330"), rate_cap=Decimal("0.1200"), first_check_days=30, periodic_months=12,
+         description="个人消费信用贷款,等额本息"),
+    dict(code="NONGHU", name="农户贷", loan_kind="farm", purpose_type="business", min_amount=Decimal("10000"),
+         max_amount=Decimal("500000"), min_term=6, max_term=60, repayment_method=INTEREST_ONLY, guarantee="guarantee",
+         rate_floor=Decimal("0.0350"), rate_cap=Decimal("0.0900"), first_check_days=15, periodic_months=3,
+         description="农户生产经营贷款,网格化分配,按月付息到期还本"),
+    dict(code="JINGYING", name="经营贷", loan_kind="business", purpose_type="business", min_amount=Decimal("50000"),
+         max_amount=Decimal("3000000"), min_term=6, max_term=60, repayment_method=EQUAL_PRINCIPAL, guarantee="guarantee",
+         rate_floor=Decimal("0.0345"), rate_cap=Decimal("0.0800"), first_check_days=15, periodic_months=3,
+         description="小微经营保证贷款,等额本金,100万以上提交贷审会"),
+    dict(code="SHANDAI", name="小闪贷", loan_kind="online", purpose_type="consumer", min_amount=Decimal("1000"),
+         max_amount=Decimal("50000"), min_term=3, max_term=12, repayment_method=EQUAL_INSTALMENT, guarantee="credit",
+         rate_floor=Decimal("0.0400"), rate_cap=Decimal("0.1500"), first_check_days=30, periodic_months=12,
+         automated=True, description="线上全自动信用贷款,模型审批,秒级放款"),
+]
+
+
+def load(session: Session, now: datetime | None = None, password_hash: str | None = None) -> bool:
+    """Add the demo bank where missing. Returns whether anything was added."""
+    if session.scalars(select(Org).where(Org.code == "HQ")).first() is not None:
+        return False
+    now = now or datetime.now(timezone.utc)
+    pw = password_hash or hash_password(DEMO_PASSWORD)
+    orgs: dict[str, Org] = {}
+    for code, name, level, parent in ORGS:
+        orgs[code] = Org(code=code, name=name, level=level, parent=orgs.get(parent) if parent else None)
+        session.add(orgs[code])
+    session.flush()
+    users: dict[str, User] = {}
+    for username, name, org, posts, limit in USERS:
+        users[username] = User(username=username, name=name, password_hash=pw, org_id=orgs[org].id,
+                               posts=posts, approval_limit=Decimal(limit))
+        session.add(users[username])
+    session.add(GridCell(code="C01", name="清河县", level="county", org_id=orgs["HQ"].id))
+    session.flush()
+    for code, name, org in TOWNSHIPS:
+        session.add(GridCell(code=code, name=name, level="township", parent_code="C01", org_id=orgs[org].id))
+    session.flush()
+    township_org = {code: org for code, _, org in TOWNSHIPS}
+    for code, name, township in VILLAGES:
+        session.add(GridCell(code=code, name=name, level="village", parent_code=township,
+                             org_id=orgs[township_org[township]].id))
+    session.flush()
+    for code, _, township in VILLAGES:
+        session.add(GridAssignment(cell_code=code, user_id=users["manager1"].id, post="customer_manager", rank=1))
+        if township in ("T1", "T2"):
+            session.add(GridAssignment(cell_code=code, user_id=users["investigator1"].id, post="investigator", rank=1))
+            session.add(GridAssignment(cell_code=code, user_id=users["investigator2"].id, post="investigator", rank=2))
+        else:
+            session.add(GridAssignment(cell_code=code, user_id=users["investigator2"].id, post="investigator", rank=1))
+            session.add(GridAssignment(cell_code=code, user_id=users["multi1"].id, post="investigator", rank=2))
+    for p in PRODUCTS:
+        session.add(Product(**p))
+    session.flush()
+    return True

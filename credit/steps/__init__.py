@@ -1,0 +1,29 @@
+"""Service-task functions the BPMN models call, by operator name.
+
+Each takes the engine's service context (`ctx`: session, business_key, data, now,
+duties(), workload(), start_process(), audit()) and returns JSON-able task data.
+"""
+from __future__ import annotations
+
+from . import approval, assessment, disbursement, intake, postloan, staffing
+
+STEPS = {
+    "credit.admission_facts": intake.admission_facts,
+    "credit.set_status": intake.set_status,
+    "credit.reject": intake.reject,
+    "credit.mark_returned": intake.mark_returned,
+    "credit.allocate": staffing.allocate,
+    "credit.apply_manual_allocation": staffing.apply_manual_allocation,
+    "credit.investigation_facts": assessment.investigation_facts,
+    "credit.propose_terms": assessment.propose_terms,
+    "credit.approval_facts": approval.approval_facts,
+    "credit.auto_decision": approval.auto_decision,
+    "credit.record_decision": approval.record_decision,
+    "credit.tally_votes": approval.tally_votes,
+    "credit.prepare_contract": disbursement.prepare_contract,
+    "credit.esign": disbursement.esign,
+    "credit.disburse": disbursement.disburse,
+    "credit.inspection_plan": postloan.inspection_plan,
+    "credit.record_inspection": postloan.record_inspection,
+    "credit.sla_escalation": postloan.sla_escalation,
+}
