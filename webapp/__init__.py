@@ -1,0 +1,49 @@
+"""Flask application: officer workbench, designer studio, auditor console, REST API, CLI.
+
+The only package that imports Flask. Views parse, call one service, render.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, Mapping
+
+from flask import Flask
+
+
+def _secret_key(instance_path: str) -> str:
+    key = os.environ.get("CREDITFACTORY_SECRET_KEY")
+    if key:
+        return key
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE_URL=None,  # None: CREDITFACTORY_DATABASE_URL or SQLite under instance/
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        TOKEN_MAX_AGE=12 * 3600,
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from . import extensions, health
+    from .api import bp as api_bp
+    from .api import errors
+
+    extensions.factory.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
+    return app

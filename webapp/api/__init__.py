@@ -1,0 +1,6 @@
+"""REST API under /api/v1: JSON, bearer tokens, OpenAPI at /api/v1/openapi.json."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import applications, auth, definitions, loans, openapi, products, tasks  # noqa: E402,F401

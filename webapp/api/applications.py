@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from flask import request
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from credit import services
+from credit.models import Application, Loan
+from engine import inbox
+from engine.models import AuditEvent
+
+from ..extensions import container
+from . import bp
+from .auth import login_required, principal
+from .errors import ApiError
+from .presenters import application_json, event_json
+from .schemas import SubmissionSchema
+
+MAX_KEY = 128
+
+
+def _load_body(schema):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "request body must be a JSON object")
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_failed", "数据校验未通过 / some fields are invalid", fields=exc.messages) from None
+
+
+def _application(session, application_id: int) -> Application:
+    app = session.get(Application, application_id)
+    if app is None:
+        raise ApiError(404, "not_found", f"no application {application_id}")
+    return app
+
+
+def _present(session, app: Application) -> dict:
+    loan_id = session.scalar(select(Loan.id).where(Loan.application_id == app.id))
+    return application_json(app, inbox.of_business_key(session, str(app.id)),
+                            services.decisions_of(session, app.id), loan_id)
+
+
+@bp.post("/applications")
+@login_required("customer_manager", "admin")
+def submit_application():
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_KEY):
+        raise ApiError(400, "bad_request", f"Idempotency-Key must be 1..{MAX_KEY} characters")
+    body = _load_body(SubmissionSchema())
+    c = container()
+    user = principal().username
+    try:
+        with c.uow() as uow:
+            app, created = services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now())
+            uow.commit()
+            return _present(uow.session, app), 201 if created else 200
+    except IntegrityError:
+        if not key:
+            raise
+    # Two requests raced with one key: the other one won; answer with its application.
+    with c.uow() as uow:
+        app = services.find_by_idempotency_key(uow.session, user, key)
+        if app is None:
+            raise ApiError(409, "conflict", "concurrent submission; retry")
+        if app.request_hash != services.request_fingerprint(body):
+            raise services.IdempotencyMismatch("Idempotency-Key was used with a different request")
+        return _present(uow.session, app), 200
+
+
+@bp.get("/applications/<int:application_id>")
+@login_required()
+def get_application(application_id: int):
+    with container().uow() as uow:
+        return _present(uow.session, _application(uow.session, application_id))
+
+
+@bp.get("/applications/<int:application_id>/history")
+@login_required()
+def application_history(application_id: int):
+    with container().uow() as uow:
+        _application(uow.session, application_id)
+        events = uow.session.scalars(select(AuditEvent).where(AuditEvent.business_key == str(application_id))
+                                     .order_by(AuditEvent.seq))
+        return {"application_id": application_id, "events": [event_json(e) for e in events]}
+
+
+@bp.get("/applications/<int:application_id>/contract.pdf")
+@login_required()
+def contract_pdf(application_id: int):
+    with container().uow() as uow:
+        _application(uow.session, application_id)
+    raise ApiError(404, "not_found", "contract PDFs are not rendered yet (contracts issue)")

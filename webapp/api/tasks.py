@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import request
+
+import forms
+from engine import inbox
+
+from ..extensions import container
+from . import bp
+from .applications import _load_body
+from .auth import login_required, principal
+from .errors import ApiError
+from .presenters import task_json
+from .schemas import TaskCompletionSchema
+
+
+@bp.get("/tasks")
+@login_required()
+def list_tasks():
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise ApiError(400, "bad_request", "limit and offset must be integers") from None
+    c = container()
+    with c.uow() as uow:
+        rows, more = inbox.workable(uow.session, principal().actor, c.runtime.sod, limit, offset,
+                                    request.args.get("application_id"))
+        return {"tasks": [task_json(t) for t in rows], "next_offset": more}
+
+
+@bp.get("/tasks/<task_id>")
+@login_required()
+def get_task(task_id: str):
+    c = container()
+    with c.uow() as uow:
+        task = c.runtime.get_task(uow.session, task_id)
+        body = task_json(task)
+        body["form"] = forms.json_schema(task.form_key) if task.form_key in forms.FORMS else None
+        body["data"] = task.data or {}
+        body["may_complete"] = task.state == "ready" and c.runtime.may_work(uow.session, task, principal().actor) is None
+        return body
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required()
+def claim_task(task_id: str):
+    c = container()
+    with c.uow() as uow:
+        task = c.runtime.claim(uow.session, task_id, principal().actor)
+        uow.commit()
+        return task_json(task)
+
+
+@bp.post("/tasks/<task_id>/release")
+@login_required()
+def release_task(task_id: str):
+    c = container()
+    with c.uow() as uow:
+        task = c.runtime.release(uow.session, task_id, principal().actor)
+        uow.commit()
+        return task_json(task)
+
+
+@bp.post("/tasks/<task_id>/complete")
+@login_required()
+def complete_task(task_id: str):
+    body = _load_body(TaskCompletionSchema())
+    c = container()
+    with c.uow() as uow:
+        instance = c.runtime.complete(uow.session, task_id, principal().actor, body["data"])
+        uow.commit()
+        task = c.runtime.get_task(uow.session, task_id)
+        return {"task": task_json(task), "instance": {"id": instance.id, "status": instance.status},
+                "next_tasks": [task_json(t) for t in inbox.of_business_key(uow.session, task.business_key or "")]
+                if task.business_key else []}
