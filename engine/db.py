@@ -53,7 +53,8 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         assert self.session is not None
-        self.session.rollback()
+        # close() rolls back whatever was not committed; unlike rollback() it leaves the
+        # loaded objects readable (detached), which is what callers presenting results want.
         self.session.close()
 
     def commit(self) -> None:

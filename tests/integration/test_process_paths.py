@@ -1,0 +1,185 @@
+"""Every path through the six models, with a serializer round trip after every step."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from decimal import Decimal
+
+from credit.models import Application, CreditDecision, User
+from engine.models import AuditEvent, HumanTask
+from tests.integration.driver import GOOD_REPORT, Driver
+
+
+@pytest.fixture
+def d(container):
+    return Driver(container)
+
+
+def events(d, app_id, type_):
+    with d.c.uow() as uow:
+        return list(uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.business_key == str(app_id), AuditEvent.type == type_).order_by(AuditEvent.seq)))
+
+
+def test_approve_path_books_the_loan(d):
+    app_id = d.submit("RUYI", "100000", 24, income="150000")
+    assert [t.spec_name for t in d.tasks(app_id)] == ["investigate"]
+    d.investigate(app_id, {**GOOD_REPORT, "guarantee": "credit", "guarantor_name": None})
+    assert d.task(app_id, "approve").assignee == "approver1"
+    d.do(app_id, "approve", {"decision": "approve"})
+    d.sign_and_disburse(app_id)
+    app = d.application(app_id)
+    assert app.status == "disbursed"
+    loan = d.loan(app_id)
+    assert loan.principal == app.approved_amount and len(loan.schedule) == 24
+
+
+def test_reject_at_admission_names_the_rule(d):
+    born = date(2026 - 63, 1, 10)  # 63 years old, 36 months: 66 at maturity
+    app_id = d.submit("RUYI", "50000", 36, born=born)
+    app = d.application(app_id)
+    assert app.status == "rejected"
+    assert app.rejection_reasons == ["AGE_AT_MATURITY_OVER_65"]
+    assert d.tasks(app_id) == []
+    with d.c.uow() as uow:
+        admission = uow.session.scalars(select(CreditDecision).where(
+            CreditDecision.application_id == app_id, CreditDecision.table == "admission")).one()
+    assert admission.matched_rules == ["adm_age_maturity"]
+    assert admission.outputs == {"admission_refusals": ["AGE_AT_MATURITY_OVER_65"]}
+
+
+def test_return_for_more_material_goes_back_to_the_same_investigators(d):
+    app_id = d.submit("NONGHU", "200000", 12, village="V02")
+    d.investigate(app_id)
+    d.do(app_id, "approve", {"decision": "return", "reason": "补充经营流水"})
+    assert d.application(app_id).status == "investigating"
+    assert d.task(app_id, "investigate").assignee == "investigator1"
+    d.investigate(app_id)
+    assert d.task(app_id, "approve").assignee == "approver1"
+    d.do(app_id, "approve", {"decision": "approve"})
+    assert d.application(app_id).status == "contracting"
+
+
+def test_escalation_above_branch_authority_goes_to_head_office(d):
+    app_id = d.submit("NONGHU", "400000", 24, income="300000")
+    d.investigate(app_id)
+    approve = d.task(app_id, "approve")
+    assert approve.assignee == "approver_hq"
+    allocated = [e for e in events(d, app_id, "allocated") if "approver" in e.data["assignees"]]
+    assert "总行" in allocated[-1].data["reasons"]["approver"]
+    d.do(app_id, "approve", {"decision": "approve"})
+    assert d.application(app_id).status == "contracting"
+
+
+def test_credit_committee_votes_by_majority(d):
+    app_id = d.submit("JINGYING", "1500000", 36, income="600000")
+    d.investigate(app_id, {**GOOD_REPORT, "annual_income": "600000"})
+    votes = sorted(t.spec_name for t in d.tasks(app_id))
+    assert votes == ["vote_1", "vote_2", "vote_3"]
+    assert {t.assignee for t in d.tasks(app_id)} == {"committee1", "committee2", "committee3"}
+    d.do(app_id, "vote_1", {"decision": "approve"})
+    d.do(app_id, "vote_2", {"decision": "reject", "reason": "行业风险"})
+    d.do(app_id, "vote_3", {"decision": "approve"})
+    assert d.application(app_id).status == "contracting"
+
+
+def test_approver_rejects(d):
+    app_id = d.submit("RUYI", "80000", 12)
+    d.investigate(app_id, {**GOOD_REPORT, "guarantee": "credit", "guarantor_name": None})
+    d.do(app_id, "approve", {"decision": "reject", "reason": "用途不明"})
+    app = d.application(app_id)
+    assert app.status == "rejected" and app.rejection_reasons == ["用途不明"]
+    assert d.tasks(app_id) == []
+
+
+def test_investigation_declines_band_e(d):
+    app_id = d.submit("RUYI", "20000", 12, born=date(2005, 3, 1), income="30000")
+    with d.c.uow() as uow:  # the credit bureau reports debt found during the investigation
+        customer = uow.session.get(Application, app_id).customer
+        customer.existing_debt = Decimal("15000")
+        uow.commit()
+    d.investigate(app_id, {"site_rating": "poor", "annual_income": "30000", "guarantee": "credit", "findings": "无稳定收入"})
+    app = d.application(app_id)
+    assert app.band == "E" and app.status == "rejected" and app.rejection_reasons == ["BAND_E"]
+
+
+def test_cosigner_disagreeing_sends_the_report_back(d):
+    app_id = d.submit("NONGHU", "100000", 12)
+    d.do(app_id, "investigate", GOOD_REPORT)
+    d.do(app_id, "cosign", {"agree": False, "opinion": "收入需再核实"})
+    assert [t.spec_name for t in d.tasks(app_id)] == ["investigate"]
+
+
+def test_failed_disbursement_check_returns_to_signing(d):
+    app_id = d.submit("NONGHU", "100000", 12)
+    d.investigate(app_id)
+    d.do(app_id, "approve", {"decision": "approve"})
+    d.do(app_id, "sign_contract", {"signed": True, "signing_place": "河湾"})
+    d.do(app_id, "disbursement_check", {"passed": False, "account_no": "6228480012345678", "remarks": "担保合同缺签字"})
+    assert [t.spec_name for t in d.tasks(app_id)] == ["sign_contract"]
+    d.sign_and_disburse(app_id)
+    assert d.application(app_id).status == "disbursed"
+
+
+def test_shandai_straight_through_has_no_human_task(d):
+    app_id = d.submit("SHANDAI", "30000", 12, income="150000")
+    app = d.application(app_id)
+    assert app.status == "disbursed", app.rejection_reasons
+    with d.c.uow() as uow:
+        assert uow.session.scalars(select(HumanTask).where(HumanTask.business_key == str(app_id))).all() == []
+    loan = d.loan(app_id)
+    assert loan.principal == app.approved_amount and loan.payment_mode == "self"
+
+
+def test_no_investigator_available_goes_to_manual_allocation(d):
+    with d.c.uow() as uow:
+        uow.session.execute(update(User).where(User.username.in_(["investigator1", "investigator2"])).values(on_leave=True))
+        uow.commit()
+    app_id = d.submit("NONGHU", "100000", 12, village="V03")
+    manual = d.task(app_id, "manual_allocation")
+    assert manual.post == "admin" and manual.assignee is None
+    d.do(app_id, "manual_allocation", {"assignees": {"lead_investigator": "multi1", "assistant_investigator": "investigator2"},
+                                       "reason": "李调查休假"}, user="admin")
+    assert d.task(app_id, "investigate").assignee == "multi1"
+    failed = events(d, app_id, "allocation_failed")
+    assert "休假" in failed[0].data["problem"]
+
+
+def test_sla_timer_escalates_without_cancelling_the_task(d):
+    app_id = d.submit("NONGHU", "100000", 12)
+    assert d.wake_due() == 0
+    d.c.clock.advance(days=2, minutes=1)
+    assert d.wake_due() == 1
+    d.check(app_id)
+    assert [e.data["task"] for e in events(d, app_id, "sla_breached")] == ["escalate_investigation"]
+    assert [t.spec_name for t in d.tasks(app_id)] == ["investigate"]
+
+
+def test_post_loan_first_inspection_fires_after_its_timer(d):
+    app_id = d.submit("NONGHU", "100000", 12)
+    d.investigate(app_id)
+    d.do(app_id, "approve", {"decision": "approve"})
+    d.sign_and_disburse(app_id)
+    assert d.tasks(app_id) == []
+    d.c.clock.advance(days=14)
+    assert d.wake_due() == 0
+    d.c.clock.advance(days=1, minutes=1)
+    assert d.wake_due() == 1
+    first = d.task(app_id, "first_inspection")
+    assert first.assignee == "postloan1"
+    d.do(app_id, "first_inspection", {"fund_usage": "as_agreed", "business_status": "normal", "risk_signal": False,
+                                      "findings": "资金用于购买化肥"})
+    d.c.clock.advance(days=91)
+    assert d.wake_due() == 1
+    assert d.task(app_id, "periodic_inspection").form_key == "offsite_inspection"
+
+
+def test_every_step_is_in_one_hash_chain(d):
+    from engine.audit import verify
+
+    app_id = d.submit("SHANDAI", "10000", 6)
+    assert d.application(app_id).status == "disbursed"
+    with d.c.uow() as uow:
+        report = verify(uow.session)
+    assert report.ok and report.events >= 20
