@@ -1,0 +1,49 @@
+import pytest
+
+import forms
+
+
+def errors(form_key, data):
+    with pytest.raises(forms.FormErrors) as err:
+        forms.validate(form_key, data)
+    return err.value.errors
+
+
+def test_every_decision_form_offers_approve_reject_return():
+    for key in ("approval", "committee_vote"):
+        assert forms.json_schema(key)["properties"]["decision"]["enum"] == ["approve", "reject", "return"]
+
+
+def test_reason_required_only_when_rejecting_or_returning():
+    assert forms.validate("approval", {"decision": "approve"}) == {"decision": "approve"}
+    assert errors("approval", {"decision": "return"}) == {"reason": ["此项必填 / required"]}
+    assert errors("approval", {"decision": "reject", "reason": "  "}) == {"reason": ["此项必填 / required"]}
+
+
+def test_each_bad_field_is_named():
+    e = errors("investigation_report", {"site_rating": "great", "annual_income": "12.345", "guarantee": "credit",
+                                        "findings": "x" * 2001, "extra": 1})
+    assert set(e) == {"site_rating", "annual_income", "findings", "extra"}
+
+
+def test_conditional_fields():
+    base = {"site_rating": "good", "annual_income": "1000", "findings": "ok"}
+    assert errors("investigation_report", {**base, "guarantee": "mortgage"}) == {"collateral_value": ["此项必填 / required"]}
+    kept = forms.validate("investigation_report", {**base, "guarantee": "credit", "collateral_value": "100"})
+    assert "collateral_value" not in kept  # hidden fields are not kept
+    schema = forms.json_schema("investigation_report")
+    assert schema["properties"]["collateral_value"]["x-visible-when"] == {"field": "guarantee", "equals": "mortgage"}
+
+
+def test_repeated_groups_validate_each_item():
+    base = {"site_rating": "good", "annual_income": "1000", "findings": "ok", "guarantee": "credit"}
+    e = errors("investigation_report", {**base, "household_members": [{"name": "a", "relation": "spouse"},
+                                                                      {"name": "b", "relation": "cousin"}]})
+    assert list(e["household_members"]) == [1]
+
+
+def test_money_and_bool_parsing():
+    assert forms.validate("disbursement_check", {"passed": "true", "account_no": "1"})["passed"] is True
+    assert errors("complete_application", {"annual_income": "-1"}) == {"annual_income": ["不能小于 0.01 / must be at least 0.01"]}
+    assert errors("complete_application", {"annual_income": "1", "phone": "12345"})["phone"]
+    assert errors("approval", "not a dict") == {"_schema": ["表单数据必须是对象 / form data must be an object"]}
