@@ -36,6 +36,7 @@ class DefinitionStore:
     def __init__(self, lint_config: Callable[[], LintConfig] | LintConfig | None = None):
         self._lint_config = lint_config
         self._compiled: dict[int, CompiledModels] = {}
+        self._versions: dict[tuple[int, int], tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def lint_config(self) -> LintConfig:
@@ -61,6 +62,15 @@ class DefinitionStore:
                 # Stored deployments passed lint once; re-check only that they still parse.
                 self._compiled[deployment_id] = compile_models(self.files_of(session, deployment), LintConfig(strict=False))
             return self._compiled[deployment_id]
+
+    def versions(self, session: Session, definition_id: int, deployment_id: int) -> tuple[int, int]:
+        """(definition version, deployment version): immutable, so read once per process."""
+        key = (definition_id, deployment_id)
+        found = self._versions.get(key)
+        if found is None:
+            found = self._versions[key] = (
+                session.get(ProcessDefinition, definition_id).version, session.get(Deployment, deployment_id).version)
+        return found
 
     def deploy(self, session: Session, files: dict[str, bytes], actor: str, now: datetime, replace: bool = False) -> DeployResult:
         for name, content in files.items():

@@ -8,7 +8,6 @@ from sqlalchemy import delete, select
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit
 from .models import DutyHolder, HumanTask, Timer
 
 if TYPE_CHECKING:
@@ -27,62 +26,89 @@ def fire_time(task) -> datetime | None:
     return TimerEventDefinition.parse_time_or_duration(value) if isinstance(value, str) else value
 
 
-def sync_timers(run: "RunContext", workflow, instance_id: int) -> None:
-    session = run.session
-    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+def waiting_timers(workflow) -> dict[str, tuple[str, datetime]]:
+    found = {}
     for task in workflow.event_manager.tasks.values():
         when = fire_time(task)
         if when is not None:
-            session.add(Timer(id=str(task.id), instance_id=instance_id, spec_name=task.task_spec.name, fire_at=when))
+            found[str(task.id)] = (task.task_spec.name, when)
+    return found
 
 
-def held_conflict(session, policy: "SodPolicy", business_key: str | None, username: str, duty: str | None) -> str | None:
-    """Why `username` may not take `duty` on this business key, or None if they may."""
-    if not business_key or not duty or duty not in policy.exclusive:
+def sync_timers(run: "RunContext", workflow, instance_id: int) -> None:
+    now_waiting = waiting_timers(workflow)
+    if now_waiting == run.timers_before:
+        return  # most steps touch no timer: spare the round trips
+    session = run.session
+    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+    for tid, (name, when) in now_waiting.items():
+        session.add(Timer(id=tid, instance_id=instance_id, spec_name=name, fire_at=when))
+
+
+class DutyBook:
+    """The duties held on one business key, read once per operation and kept in step as
+    duties are taken, so every separation-of-duties check costs one query at most."""
+
+    def __init__(self, session, policy: "SodPolicy", business_key: str | None):
+        self.session, self.policy, self.key = session, policy, business_key
+        self._rows: dict[tuple[str, str], DutyHolder] | None = None
+
+    def _all(self) -> dict[tuple[str, str], DutyHolder]:
+        if self._rows is None:
+            self._rows = {} if not self.key else {
+                (d.duty, d.username): d for d in self.session.scalars(
+                    select(DutyHolder).where(DutyHolder.business_key == self.key))}
+        return self._rows
+
+    def held(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for duty, user in self._all():
+            out.setdefault(duty, set()).add(user)
+        return out
+
+    def conflict(self, username: str, duty: str | None) -> str | None:
+        """Why `username` may not take `duty` here, or None if they may."""
+        if not self.key or not duty or duty not in self.policy.exclusive:
+            return None
+        for held, user in self._all():
+            if user == username and held != duty and held in self.policy.exclusive:
+                return (f"separation of duties: {username} already acts as '{held}' on {self.key} "
+                        f"and may not also act as '{duty}'")
         return None
-    others = session.scalars(
-        select(DutyHolder.duty).where(
-            DutyHolder.business_key == business_key, DutyHolder.username == username,
-            DutyHolder.duty != duty, DutyHolder.duty.in_(policy.exclusive),
-        )
-    ).first()
-    if others is None:
-        return None
-    return (f"separation of duties: {username} already acts as '{others}' on {business_key} "
-            f"and may not also act as '{duty}'")
+
+    def hold(self, duty: str | None, username: str, now: datetime) -> None:
+        rows = self._all()
+        if self.key and duty and (duty, username) not in rows:
+            row = DutyHolder(business_key=self.key, duty=duty, username=username, since=now)
+            self.session.add(row)
+            rows[(duty, username)] = row
+
+    def drop(self, duty: str | None, username: str) -> None:
+        """Someone released a task before doing it: they no longer hold that duty, unless done elsewhere."""
+        rows = self._all()
+        if not self.key or not duty or (duty, username) not in rows:
+            return
+        done = self.session.scalars(select(HumanTask.id).where(
+            HumanTask.business_key == self.key, HumanTask.duty == duty,
+            HumanTask.completed_by == username, HumanTask.state == "completed",
+        )).first()
+        if done is None:
+            self.session.delete(rows.pop((duty, username)))
 
 
-def hold_duty(session, business_key: str | None, duty: str | None, username: str, now: datetime) -> None:
-    if business_key and duty and session.get(DutyHolder, (business_key, duty, username)) is None:
-        session.add(DutyHolder(business_key=business_key, duty=duty, username=username, since=now))
-
-
-def drop_duty(session, business_key: str | None, duty: str | None, username: str) -> None:
-    """Someone released a task before doing it: they no longer hold that duty, unless done elsewhere."""
-    if not business_key or not duty:
-        return
-    done = session.scalars(select(HumanTask.id).where(
-        HumanTask.business_key == business_key, HumanTask.duty == duty,
-        HumanTask.completed_by == username, HumanTask.state == "completed",
-    )).first()
-    if done is None:
-        session.execute(delete(DutyHolder).where(
-            DutyHolder.business_key == business_key, DutyHolder.duty == duty, DutyHolder.username == username))
-
-
-def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox, policy: "SodPolicy") -> list[HumanTask]:
+def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[HumanTask]:
     session = run.session
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    existing = {
-        ht.id: ht for ht in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "ready"))
-    }
-    created = []
-    for tid, ht in existing.items():
-        if tid not in ready:
+    # The mirror holds exactly the tasks that were ready when the workflow was loaded (an
+    # invariant the round-trip tests check), so only the ones that vanished need reading.
+    for tid in run.ready_before - set(ready) - run.completed_here:
+        ht = session.get(HumanTask, tid)
+        if ht is not None and ht.state == "ready":
             ht.state = "cancelled"
             ht.completed_at = run.now
             run.record_raw("task_cancelled", tid, {"name": ht.spec_name})
+    existing = run.ready_before | run.completed_here
+    created = []
     for tid, task in ready.items():
         if tid in existing:
             continue
@@ -92,7 +118,7 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox, policy: "
         duty = props.get("duty")
         refused = None
         if assignee:
-            refused = held_conflict(session, policy, run.business_key, assignee, duty)
+            refused = run.duties.conflict(assignee, duty)
             if refused:
                 assignee = None
         due_expr = _evaluate(sandbox, props.get("dueIn"), task.data)
@@ -108,7 +134,7 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox, policy: "
         )
         session.add(ht)
         if assignee:
-            hold_duty(session, run.business_key, duty, assignee, run.now)
+            run.duties.hold(duty, assignee, run.now)
         run.record_raw("task_created", tid, {"name": spec.name, "post": ht.post, "assignee": ht.assignee,
                                             "due_at": due_at.isoformat() if due_at else None,
                                             **({"assignment_refused": refused} if refused else {})})

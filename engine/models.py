@@ -50,7 +50,7 @@ class Deployment(EngineBase):
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime]
     files: Mapped[list["DeploymentFile"]] = relationship(
-        back_populates="deployment", order_by="DeploymentFile.filename", lazy="selectin"
+        back_populates="deployment", order_by="DeploymentFile.filename"
     )
 
 

@@ -23,8 +23,8 @@ from . import audit, clock as clock_mod
 from .compiler import CompiledModels
 from .definitions import DefinitionStore
 from .errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
-from .mirror import drop_duty, held_conflict, hold_duty, sync_tasks, sync_timers
-from .models import Deployment, HumanTask, ProcessDefinition, ProcessInstance, Timer
+from .mirror import DutyBook, sync_tasks, sync_timers, waiting_timers
+from .models import HumanTask, ProcessInstance, Timer
 from .sandbox import Sandbox, ScriptError
 from .script_engine import RuntimeScriptEngine
 from .serialization import StateSerializer
@@ -56,6 +56,10 @@ class RunContext:
     instance_id: int | None
     business_key: str | None
     model_version: str
+    duties: DutyBook
+    timers_before: dict = field(default_factory=dict)
+    ready_before: set[str] = field(default_factory=set)
+    completed_here: set[str] = field(default_factory=set)
     decisions: list[dict] = field(default_factory=list)
     starts: list[tuple[str, dict, str | None]] = field(default_factory=list)
 
@@ -111,7 +115,8 @@ class WorkflowRuntime:
         session.add(instance)
         session.flush()
         run = RunContext(session, actor, now, models, deployment.version, instance.id, business_key,
-                         f"{process_id}@v{definition.version}/d{deployment.version}")
+                         f"{process_id}@v{definition.version}/d{deployment.version}",
+                         DutyBook(session, self.sod, business_key))
         spec, subprocess_specs = models.spec(process_id)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine(run))
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -122,7 +127,7 @@ class WorkflowRuntime:
 
     def hold_duty(self, session: Session, business_key: str, duty: str, username: str) -> None:
         """Record a duty taken outside any task (e.g. the officer who took in an application)."""
-        hold_duty(session, business_key, duty, username, self.clock.now())
+        DutyBook(session, self.sod, business_key).hold(duty, username, self.clock.now())
 
     # -- human tasks ----------------------------------------------------------------------
     def get_task(self, session: Session, task_id: str) -> HumanTask:
@@ -131,13 +136,14 @@ class WorkflowRuntime:
             raise NotFound(f"no task {task_id}")
         return task
 
-    def may_work(self, session: Session, task: HumanTask, actor: Actor) -> str | None:
+    def may_work(self, session: Session, task: HumanTask, actor: Actor, duties: DutyBook | None = None) -> str | None:
         """Why `actor` may not work `task` now, or None if they may."""
         if task.assignee and task.assignee != actor.username:
             return f"task is assigned to {task.assignee}"
         if not task.assignee and task.post not in actor.posts:
             return f"task needs post '{task.post}'"
-        return held_conflict(session, self.sod, task.business_key, actor.username, task.duty)
+        duties = duties or DutyBook(session, self.sod, task.business_key)
+        return duties.conflict(actor.username, task.duty)
 
     def claim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
         task, instance = self._lock_task(session, task_id)
@@ -145,11 +151,12 @@ class WorkflowRuntime:
             return task
         if task.assignee:
             raise Conflict(f"task already claimed by {task.assignee}")
-        reason = self.may_work(session, task, actor)
+        duties = DutyBook(session, self.sod, task.business_key)
+        reason = self.may_work(session, task, actor, duties)
         if reason:
             raise Forbidden(reason)
         task.assignee = actor.username
-        hold_duty(session, task.business_key, task.duty, actor.username, self.clock.now())
+        duties.hold(task.duty, actor.username, self.clock.now())
         self._touch(instance)
         self._record(session, instance, task, actor.username, "task_claimed", {"assignee": actor.username})
         return task
@@ -159,20 +166,21 @@ class WorkflowRuntime:
         if task.assignee != actor.username:
             raise Forbidden("only the assignee can release a task")
         task.assignee = None
-        drop_duty(session, task.business_key, task.duty, actor.username)
+        DutyBook(session, self.sod, task.business_key).drop(task.duty, actor.username)
         self._touch(instance)
         self._record(session, instance, task, actor.username, "task_released", {})
         return task
 
     def reassign(self, session: Session, task_id: str, to_user: str, by: Actor, reason: str) -> HumanTask:
         task, instance = self._lock_task(session, task_id)
-        refused = held_conflict(session, self.sod, task.business_key, to_user, task.duty)
+        duties = DutyBook(session, self.sod, task.business_key)
+        refused = duties.conflict(to_user, task.duty)
         if refused:
             raise Forbidden(refused)
         if task.assignee:
-            drop_duty(session, task.business_key, task.duty, task.assignee)
+            duties.drop(task.duty, task.assignee)
         previous, task.assignee = task.assignee, to_user
-        hold_duty(session, task.business_key, task.duty, to_user, self.clock.now())
+        duties.hold(task.duty, to_user, self.clock.now())
         self._touch(instance)
         self._record(session, instance, task, by.username, "task_reassigned",
                      {"from": previous, "to": to_user, "reason": reason})
@@ -180,19 +188,21 @@ class WorkflowRuntime:
 
     def complete(self, session: Session, task_id: str, actor: Actor, data: Mapping[str, Any]) -> ProcessInstance:
         task, instance = self._lock_task(session, task_id)
-        reason = self.may_work(session, task, actor)
+        duties = DutyBook(session, self.sod, task.business_key)
+        reason = self.may_work(session, task, actor, duties)
         if reason:
             raise Forbidden(reason)
         cleaned = self.validate_form(task.form_key, data) if self.validate_form else dict(data)
-        workflow, run = self._load(session, instance, actor.username)
+        workflow, run = self._load(session, instance, actor.username, duties)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("task is no longer ready")
         spiff_task.data[task.spec_name] = cleaned
+        run.completed_here.add(task.id)
         now = run.now
         task.state, task.completed_at, task.completed_by, task.data = "completed", now, actor.username, cleaned
         task.assignee = actor.username
-        hold_duty(session, task.business_key, task.duty, actor.username, now)
+        duties.hold(task.duty, actor.username, now)
         run.record_raw("task_completed", task.id, {"element": task.spec_name, "form": task.form_key, "data": cleaned})
         try:
             spiff_task.run()
@@ -229,9 +239,15 @@ class WorkflowRuntime:
         return instance
 
     def _lock_task(self, session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-        task = self.get_task(session, task_id)
-        instance = self._lock_instance(session, task.instance_id)
-        session.refresh(task)
+        # One round trip: the task and its instance, both locked, both read fresh after any wait.
+        row = session.execute(
+            select(HumanTask, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(HumanTask.id == _task_key(task_id)).with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        task, instance = row
         if task.state != "ready":
             raise Conflict(f"task is already {task.state}")
         return task, instance
@@ -245,16 +261,20 @@ class WorkflowRuntime:
             business_key=instance.business_key, task_id=task.id, data={"element": task.spec_name, **data},
         ))
 
-    def _load(self, session: Session, instance: ProcessInstance, actor: str) -> tuple[BpmnWorkflow, RunContext]:
+    def _load(self, session: Session, instance: ProcessInstance, actor: str,
+              duties: DutyBook | None = None) -> tuple[BpmnWorkflow, RunContext]:
         if instance.serializer_version != self.serializer.version:
             raise ProcessFailure(f"instance {instance.id} was saved by serializer {instance.serializer_version}")
-        definition = session.get(ProcessDefinition, instance.definition_id)
-        deployment_version = session.get(Deployment, instance.deployment_id).version
+        definition_version, deployment_version = self.definitions.versions(
+            session, instance.definition_id, instance.deployment_id)
         models = self.definitions.compiled(session, instance.deployment_id)
         run = RunContext(session, actor, self.clock.now(), models, deployment_version, instance.id,
-                         instance.business_key, f"{instance.process_id}@v{definition.version}/d{deployment_version}")
+                         instance.business_key, f"{instance.process_id}@v{definition_version}/d{deployment_version}",
+                         duties or DutyBook(session, self.sod, instance.business_key))
         spec, subprocess_specs = models.spec(instance.process_id)
         workflow = self.serializer.loads(instance.serialization, spec, subprocess_specs, self._engine(run))
+        run.timers_before = waiting_timers(workflow)
+        run.ready_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         return workflow, run
 
     def _advance(self, workflow: BpmnWorkflow, run: RunContext, instance: ProcessInstance) -> None:
@@ -265,7 +285,7 @@ class WorkflowRuntime:
                 workflow.do_engine_steps()
         except (SpiffWorkflowException, ScriptError) as exc:
             raise ProcessFailure(_describe(exc), getattr(getattr(exc, "task", None), "task_spec", None) and exc.task.task_spec.name) from exc
-        sync_tasks(run, workflow, instance.id, self.sandbox, self.sod)
+        sync_tasks(run, workflow, instance.id, self.sandbox)
         sync_timers(run, workflow, instance.id)
         instance.serialization = self.serializer.dumps(workflow)
         instance.updated_at = run.now

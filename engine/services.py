@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import DutyHolder, HumanTask
+from .models import HumanTask
 
 if TYPE_CHECKING:
     from .runtime import RunContext
@@ -68,14 +68,7 @@ class ServiceContext:
 
     def duties(self) -> dict[str, set[str]]:
         """Duty -> users holding it on this business key."""
-        held: dict[str, set[str]] = {}
-        if self.business_key is None:
-            return held
-        for duty, user in self.session.execute(
-            select(DutyHolder.duty, DutyHolder.username).where(DutyHolder.business_key == self.business_key)
-        ):
-            held.setdefault(duty, set()).add(user)
-        return held
+        return self.run.duties.held()
 
     def workload(self, usernames: list[str]) -> dict[str, int]:
         """Open tasks per user: the allocation's measure of how busy someone is."""

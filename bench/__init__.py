@@ -1,0 +1,1 @@
+"""Benchmarks for DESIGN.md's targets. Each writes bench/results/<name>.json."""

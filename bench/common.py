@@ -1,0 +1,54 @@
+"""Shared set-up: a fresh database (SQLite file, or CREDITFACTORY_DATABASE_URL), models and demo bank."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import platform
+import statistics
+import tempfile
+from datetime import date
+
+from credit import idnumber
+from credit.passwords import hash_password
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def fresh_container():
+    from webapp.bootstrap import bootstrap, create_schema, deploy_processes, drop_schema, load_demo
+
+    url = os.environ.get("CREDITFACTORY_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    c = bootstrap(url)
+    drop_schema(c)
+    create_schema(c)
+    deploy_processes(c)
+    load_demo(c, password_hash=hash_password("demo123", iterations=1000))
+    return c
+
+
+def applicant(seq: int, village: str = "V01", income: str = "150000") -> dict:
+    born = date(1980 + seq % 20, 1 + seq % 12, 1 + seq % 28)
+    return {"name": f"客户{seq}", "id_number": idnumber.make("320324", born, seq % 1000),
+            "phone": f"139{seq:08d}", "annual_income": income, "village_code": village}
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 3), "p95_ms": round(pct(ms, 95), 3),
+            "mean_ms": round(statistics.fmean(ms), 3), "max_ms": round(max(ms), 3)}
+
+
+def write(name: str, result: dict, container=None) -> pathlib.Path:
+    RESULTS.mkdir(exist_ok=True)
+    result = {**result, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                    "database": container.engine.dialect.name if container else None}}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"{name}: {json.dumps(result, ensure_ascii=False)}")
+    return path
