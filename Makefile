@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint bench clean
+.PHONY: install system-deps run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -16,6 +16,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
+
+# Chromium (browser tests) and Noto CJK fonts (pages, screenshots, contracts) from Debian when missing.
+APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { $(APT_GET) update -q && $(APT_GET) install -y -q chromium; }
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { $(APT_GET) update -q && $(APT_GET) install -y -q fonts-noto-cjk; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 run: install
 	$(VENV)/bin/creditfactory init
@@ -32,7 +42,7 @@ test-postgres: install
 
 # The whole suite on SQLite, then on PostgreSQL. Outside CI a machine without PostgreSQL
 # skips the second run with a warning; in CI a missing PostgreSQL fails the build.
-test: install lint test-sqlite
+test: install system-deps node_modules/.installed lint test-sqlite
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('+psycopg',''), connect_timeout=3).close()" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgres; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL at $(PG_URL) is not reachable" >&2; exit 1; \
@@ -42,4 +52,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) instance *.egg-info
+	rm -rf $(VENV) instance *.egg-info node_modules
