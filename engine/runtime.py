@@ -125,6 +125,11 @@ class WorkflowRuntime:
         self._advance(workflow, run, instance)
         return instance
 
+    def record(self, session: Session, actor: str, type_: str, business_key: str | None, data: dict[str, Any]) -> None:
+        """An audit event for something done outside a task (a comment, an upload)."""
+        audit.record(session, audit.PendingEvent(at=self.clock.now(), actor=actor, type=type_,
+                                                 business_key=business_key, data=data))
+
     def hold_duty(self, session: Session, business_key: str, duty: str, username: str) -> None:
         """Record a duty taken outside any task (e.g. the officer who took in an application)."""
         DutyBook(session, self.sod, business_key).hold(duty, username, self.clock.now())

@@ -1,4 +1,7 @@
-"""Field kinds a bank's forms need. Each knows its marshmallow field and its JSON Schema."""
+"""Field kinds a bank's forms need. Each knows its marshmallow field and its JSON Schema.
+
+Messages are English message ids; the web layer translates them (Babel catalogues).
+"""
 from __future__ import annotations
 
 import re
@@ -6,10 +9,29 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogues."""
+    return message
+
+
+REQUIRED = N_("This field is required.")
+MESSAGES = {"required": REQUIRED, "null": REQUIRED}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+# What evidence uploads may be, checked by content, not by the name a phone gives them.
+FILE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "application/pdf": b"%PDF-"}
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+def sniff(content: bytes) -> str | None:
+    for content_type, magic in FILE_TYPES.items():
+        if content.startswith(magic):
+            return content_type
+    return None
 
 
 def id_number_problem(value: str) -> str | None:
@@ -18,13 +40,13 @@ def id_number_problem(value: str) -> str | None:
 
     v = (value or "").strip().upper()
     if not re.match(r"^\d{17}[\dX]$", v):
-        return "必须是17位数字加1位数字或X / must be 17 digits and a digit or X"
+        return N_("Must be 17 digits followed by a digit or X.")
     try:
         datetime.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        return "出生日期不存在 / impossible birth date"
+        return N_("Contains an impossible birth date.")
     if "10X98765432"[sum(int(d) * w for d, w in zip(v[:17], _WEIGHTS)) % 11] != v[17]:
-        return "校验位错误 / check digit does not match"
+        return N_("Check digit does not match (GB 11643).")
     return None
 
 
@@ -32,42 +54,56 @@ class MoneyField(fields.Field):
     """Decimal yuan with at most two decimals (fen); serialised as a string."""
 
     def __init__(self, minimum: Decimal | None = None, maximum: Decimal | None = None, **kw):
+        kw.setdefault("error_messages", dict(MESSAGES))
         super().__init__(**kw)
         self.minimum, self.maximum = minimum, maximum
 
     def _deserialize(self, value, attr, data, **kw):
-        if isinstance(value, bool) or isinstance(value, float):
-            value = str(value) if isinstance(value, float) else value
         if isinstance(value, bool):
-            raise ValidationError("不是金额 / not an amount")
+            raise ValidationError(N_("Not an amount."))
         try:
             amount = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
-            raise ValidationError("不是金额 / not an amount") from None
+            raise ValidationError(N_("Not an amount.")) from None
         if not amount.is_finite():
-            raise ValidationError("不是金额 / not an amount")
+            raise ValidationError(N_("Not an amount."))
         if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
-            raise ValidationError("金额最多两位小数 / at most two decimals (fen)")
+            raise ValidationError(N_("At most two decimals (fen)."))
         if self.minimum is not None and amount < self.minimum:
-            raise ValidationError(f"不能小于 {self.minimum} / must be at least {self.minimum}")
+            raise ValidationError(f"Must be at least {self.minimum}.")
         if self.maximum is not None and amount > self.maximum:
-            raise ValidationError(f"不能大于 {self.maximum} / must be at most {self.maximum}")
+            raise ValidationError(f"Must be at most {self.maximum}.")
         return str(amount.quantize(Decimal("0.01")))
 
 
 class IdNumberField(fields.String):
+    def __init__(self, **kw):
+        kw.setdefault("error_messages", dict(MESSAGES))
+        super().__init__(**kw)
+
     def _deserialize(self, value, attr, data, **kw):
         value = super()._deserialize(value, attr, data, **kw).strip().upper()
         problem = id_number_problem(value)
         if problem:
-            raise ValidationError(f"身份证号无效: {problem}")
+            raise ValidationError(problem)
         return value
+
+
+class FileRef(Schema):
+    """An uploaded document, by reference: the form keeps its id and hash, never its bytes."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.Integer(required=True, strict=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    name = fields.String(load_default=None, validate=validate.Length(max=255))
 
 
 @dataclass
 class Field:
     name: str
-    kind: str  # money | integer | date | choice | text | bool | id_number | mobile | group | mapping
+    kind: str  # money | integer | date | choice | text | bool | id_number | mobile | group | mapping | file
     label: str
     required: bool = True
     minimum: Any = None
@@ -78,34 +114,43 @@ class Field:
     max_items: int = 20
     visible_when: tuple[str, Any] | None = None  # shown (and required) only when another field has a value
     required_when: tuple[str, list] | None = None  # optional unless another field takes one of these values
+    help: str = ""
 
     def marshmallow(self) -> fields.Field:
         # Conditional fields are validated by the form after the fact, so never required here.
         req = self.required and self.visible_when is None and self.required_when is None
-        kw: dict[str, Any] = {"required": req, "allow_none": not req}
+        kw: dict[str, Any] = {"required": req, "allow_none": not req, "error_messages": dict(MESSAGES)}
         k = self.kind
         if k == "money":
             return MoneyField(self.minimum, self.maximum, **kw)
         if k == "integer":
-            return fields.Integer(strict=True, validate=validate.Range(self.minimum, self.maximum), **kw)
+            kw["error_messages"]["invalid"] = N_("Not a whole number.")
+            return fields.Integer(strict=True, validate=validate.Range(
+                self.minimum, self.maximum, error=N_("Out of the allowed range.")), **kw)
         if k == "date":
+            kw["error_messages"]["invalid"] = N_("Not a valid date.")
             return fields.Date(**kw)
         if k == "choice":
-            return fields.String(validate=validate.OneOf(list(self.choices)), **kw)
+            return fields.String(validate=validate.OneOf(list(self.choices), error=N_("Choose one of the options.")), **kw)
         if k == "text":
-            return fields.String(validate=validate.Length(max=self.max_length or 2000), **kw)
+            return fields.String(validate=validate.Length(max=self.max_length or 2000, error=N_("Too long.")), **kw)
         if k == "bool":
+            kw["error_messages"]["invalid"] = N_("Choose yes or no.")
             return fields.Boolean(truthy={True, "true", "1", "on", "yes"}, falsy={False, "false", "0", "no", "off"}, **kw)
         if k == "id_number":
             return IdNumberField(**kw)
         if k == "mobile":
-            return fields.String(validate=validate.Regexp(MOBILE, error="不是有效的手机号 / not a mobile number"), **kw)
+            return fields.String(validate=validate.Regexp(MOBILE, error=N_("Not a mobile phone number.")), **kw)
         if k == "group":
             from .schema import schema_class
 
-            return fields.List(fields.Nested(schema_class(self.fields)), validate=validate.Length(max=self.max_items), **kw)
+            return fields.List(fields.Nested(schema_class(self.fields)), validate=validate.Length(
+                max=self.max_items, error=N_("Too many entries.")), **kw)
         if k == "mapping":
             return fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), **kw)
+        if k == "file":
+            return fields.List(fields.Nested(FileRef), validate=validate.Length(
+                max=self.max_items, error=N_("Too many files.")), **kw)
         raise ValueError(f"unknown field kind {k}")
 
     def json_schema(self) -> dict[str, Any]:
@@ -126,7 +171,7 @@ class Field:
         elif k == "date":
             s.update(type="string", format="date")
         elif k == "choice":
-            s.update(type="string", enum=list(self.choices), **{"x-labels": self.choices})
+            s.update(type="string", enum=list(self.choices), **{"x-labels": dict(self.choices)})
         elif k == "text":
             s.update(type="string", maxLength=self.max_length or 2000)
         elif k == "bool":
@@ -141,6 +186,11 @@ class Field:
             s.update(type="array", maxItems=self.max_items, items=object_schema(self.fields))
         elif k == "mapping":
             s.update(type="object", additionalProperties={"type": ["string", "null"]})
+        elif k == "file":
+            s.update(type="array", maxItems=self.max_items, items={
+                "type": "object", "required": ["id", "sha256"],
+                "properties": {"id": {"type": "integer"}, "sha256": {"type": "string"}, "name": {"type": "string"}}},
+                **{"x-accept": list(FILE_TYPES), "x-max-bytes": MAX_FILE_BYTES})
         if self.visible_when:
             s["x-visible-when"] = {"field": self.visible_when[0], "equals": self.visible_when[1]}
         if self.required_when:

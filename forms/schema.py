@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from marshmallow import RAISE, Schema, ValidationError
 
-from .fields import Field
+from .fields import REQUIRED, Field, N_
 
 
 class FormErrors(ValueError):
@@ -20,6 +20,7 @@ class FormErrors(ValueError):
 def schema_class(field_list: list[Field]) -> type[Schema]:
     attrs = {f.name: f.marshmallow() for f in field_list}
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
+    attrs["error_messages"] = {"unknown": N_("Unknown field."), "type": N_("Form data must be an object.")}
     return type("FormSchema", (Schema,), attrs)
 
 
@@ -44,7 +45,7 @@ def _jsonable(value: Any) -> Any:
 
 def validate_fields(field_list: list[Field], schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise FormErrors({"_schema": ["表单数据必须是对象 / form data must be an object"]})
+        raise FormErrors({"_schema": [N_("Form data must be an object.")]})
     try:
         cleaned = schema.load(dict(data))
     except ValidationError as exc:
@@ -55,13 +56,13 @@ def validate_fields(field_list: list[Field], schema: Schema, data: Mapping[str, 
             other, value = f.visible_when
             if cleaned.get(other) == value:
                 if cleaned.get(f.name) in (None, ""):
-                    errors[f.name] = ["此项必填 / required"]
+                    errors[f.name] = [REQUIRED]
             else:
                 cleaned.pop(f.name, None)  # hidden fields are not kept
         if f.required_when:
             other, values = f.required_when
             if cleaned.get(other) in values and not (cleaned.get(f.name) or "").strip():
-                errors[f.name] = ["此项必填 / required"]
+                errors[f.name] = [REQUIRED]
     if errors:
         raise FormErrors(errors)
     return {k: _jsonable(v) for k, v in cleaned.items() if v is not None}

@@ -63,3 +63,15 @@ def assert_round_trip(container, instance_id: int) -> None:
         mirrored = set(uow.session.scalars(select(HumanTask.id).where(
             HumanTask.instance_id == instance_id, HumanTask.state == "ready")))
         assert ready == mirrored
+
+
+def ui_login(client, username: str) -> str:
+    """Sign in through the login form; returns the CSRF token for later posts."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert r.status_code == 302, r.status_code
+    page = client.get("/inbox").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -31,6 +31,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         TOKEN_MAX_AGE=12 * 3600,
         JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config:
         app.config.update(test_config)
@@ -38,12 +40,40 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from . import extensions, health
+    from . import extensions, filters, health, i18n
     from .api import bp as api_bp
     from .api import errors
+    from .workbench import bp as ui_bp
 
     extensions.factory.init_app(app)
+    i18n.init_app(app)
+    filters.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(ui_bp)
+    _vendor(app)
+    _security_headers(app)
     return app
+
+
+def _vendor(app: Flask) -> None:
+    """Front-end packages come from npm (package.json); served straight from node_modules."""
+    import pathlib
+
+    from flask import send_from_directory
+
+    htmx = pathlib.Path(app.root_path).parent / "node_modules" / "htmx.org" / "dist"
+
+    @app.get("/vendor/htmx.min.js")
+    def vendor_htmx():
+        return send_from_directory(htmx, "htmx.min.js", max_age=86400)
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -82,6 +82,7 @@ def process_files(directory: pathlib.Path = PROCESSES_DIR) -> dict[str, bytes]:
 
 def create_schema(container: Container) -> None:
     """Tables straight from the models (tests); `creditfactory init` runs the migrations instead."""
+    from credit import documents  # noqa: F401  (registers its tables)
     from credit.models import CreditBase
     from engine.models import EngineBase
 
@@ -90,6 +91,7 @@ def create_schema(container: Container) -> None:
 
 
 def drop_schema(container: Container) -> None:
+    from credit import documents  # noqa: F401
     from credit.models import CreditBase
     from engine.models import EngineBase
 

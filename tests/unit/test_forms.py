@@ -16,8 +16,8 @@ def test_every_decision_form_offers_approve_reject_return():
 
 def test_reason_required_only_when_rejecting_or_returning():
     assert forms.validate("approval", {"decision": "approve"}) == {"decision": "approve"}
-    assert errors("approval", {"decision": "return"}) == {"reason": ["此项必填 / required"]}
-    assert errors("approval", {"decision": "reject", "reason": "  "}) == {"reason": ["此项必填 / required"]}
+    assert errors("approval", {"decision": "return"}) == {"reason": ["This field is required."]}
+    assert errors("approval", {"decision": "reject", "reason": "  "}) == {"reason": ["This field is required."]}
 
 
 def test_each_bad_field_is_named():
@@ -28,7 +28,7 @@ def test_each_bad_field_is_named():
 
 def test_conditional_fields():
     base = {"site_rating": "good", "annual_income": "1000", "findings": "ok"}
-    assert errors("investigation_report", {**base, "guarantee": "mortgage"}) == {"collateral_value": ["此项必填 / required"]}
+    assert errors("investigation_report", {**base, "guarantee": "mortgage"}) == {"collateral_value": ["This field is required."]}
     kept = forms.validate("investigation_report", {**base, "guarantee": "credit", "collateral_value": "100"})
     assert "collateral_value" not in kept  # hidden fields are not kept
     schema = forms.json_schema("investigation_report")
@@ -44,6 +44,6 @@ def test_repeated_groups_validate_each_item():
 
 def test_money_and_bool_parsing():
     assert forms.validate("disbursement_check", {"passed": "true", "account_no": "1"})["passed"] is True
-    assert errors("complete_application", {"annual_income": "-1"}) == {"annual_income": ["不能小于 0.01 / must be at least 0.01"]}
+    assert errors("complete_application", {"annual_income": "-1"}) == {"annual_income": ["Must be at least 0.01."]}
     assert errors("complete_application", {"annual_income": "1", "phone": "12345"})["phone"]
-    assert errors("approval", "not a dict") == {"_schema": ["表单数据必须是对象 / form data must be an object"]}
+    assert errors("approval", "not a dict") == {"_schema": ["Form data must be an object."]}

@@ -1,0 +1,126 @@
+"""Read models for pages: the inbox joined with applications, and one application on one screen."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Integer, and_, cast, exists, or_, select
+from sqlalchemy.orm import Session
+
+from credit import documents, services
+from credit.models import Application, Customer, GridCell, Loan
+from engine.models import AuditEvent, DutyHolder, HumanTask
+from engine.runtime import Actor, SodPolicy
+
+PAGE = 20
+
+
+@dataclass
+class InboxFilters:
+    tab: str = "mine"  # mine | queue | all (branch heads)
+    product: str | None = None
+    stage: str | None = None
+    village: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    q: str | None = None
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> "InboxFilters":
+        def money(name):
+            try:
+                return Decimal(args[name]) if args.get(name) else None
+            except InvalidOperation:
+                return None
+
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except ValueError:
+            page = 1
+        tab = args.get("tab", "mine")
+        return cls(tab=tab if tab in ("mine", "queue", "all") else "mine", product=args.get("product") or None,
+                   stage=args.get("stage") or None, village=args.get("village") or None,
+                   min_amount=money("min_amount"), max_amount=money("max_amount"),
+                   q=(args.get("q") or "").strip() or None, page=page)
+
+
+@dataclass
+class InboxRow:
+    task: HumanTask
+    application: Application | None
+    village_name: str | None
+
+
+def inbox(session: Session, actor: Actor, sod: SodPolicy, f: InboxFilters) -> tuple[list[InboxRow], bool]:
+    app_id = cast(HumanTask.business_key, Integer)
+    query = (select(HumanTask, Application, GridCell.name)
+             .outerjoin(Application, Application.id == app_id)
+             .outerjoin(Customer, Customer.id == Application.customer_id)
+             .outerjoin(GridCell, GridCell.code == Application.village_code)
+             .where(HumanTask.state == "ready"))
+    if f.tab == "mine":
+        query = query.where(HumanTask.assignee == actor.username)
+    elif f.tab == "queue":
+        conflicting = exists().where(and_(
+            DutyHolder.business_key == HumanTask.business_key, DutyHolder.username == actor.username,
+            DutyHolder.duty != HumanTask.duty, DutyHolder.duty.in_(sod.exclusive), HumanTask.duty.in_(sod.exclusive)))
+        query = query.where(HumanTask.assignee.is_(None), HumanTask.post.in_(actor.posts or {"-"}), ~conflicting)
+    if f.product:
+        query = query.where(Application.product_code == f.product)
+    if f.stage:
+        query = query.where(HumanTask.spec_name == f.stage)
+    if f.village:
+        query = query.where(Application.village_code == f.village)
+    if f.min_amount is not None:
+        query = query.where(Application.amount >= f.min_amount)
+    if f.max_amount is not None:
+        query = query.where(Application.amount <= f.max_amount)
+    if f.q:
+        like = f"%{f.q}%"
+        query = query.where(or_(Customer.name.like(like), Customer.id_number == f.q.upper()))
+    rows = session.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+                           .limit(PAGE + 1).offset((f.page - 1) * PAGE)).all()
+    return [InboxRow(t, a, v) for t, a, v in rows[:PAGE]], len(rows) > PAGE
+
+
+@dataclass
+class ApplicationView:
+    application: Application
+    village_name: str | None
+    tasks: list[HumanTask]
+    done: list[HumanTask]
+    decisions: list[Any]
+    comments: list[documents.Comment]
+    attachments: list[documents.Attachment]
+    events: list[AuditEvent]
+    loan: Loan | None
+    household: list[dict] = field(default_factory=list)
+    report: dict = field(default_factory=dict)
+
+
+def application_view(session: Session, application_id: int) -> ApplicationView | None:
+    app = session.get(Application, application_id)
+    if app is None:
+        return None
+    key = str(app.id)
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.business_key == key).order_by(HumanTask.created_at)))
+    comments, attachments = documents.of_application(session, app.id)
+    events = list(session.scalars(select(AuditEvent).where(AuditEvent.business_key == key).order_by(AuditEvent.seq)))
+    loan = session.scalars(select(Loan).where(Loan.application_id == app.id)).first()
+    village = session.get(GridCell, app.village_code) if app.village_code else None
+    done = [t for t in tasks if t.state == "completed"]
+    report = next((t.data for t in reversed(done) if t.form_key == "investigation_report"), {}) or {}
+    return ApplicationView(app, village.name if village else None, [t for t in tasks if t.state == "ready"], done,
+                           services.decisions_of(session, app.id), comments, attachments, events, loan,
+                           report.get("household_members", []), report)
+
+
+def sla(due_at: datetime | None, now: datetime) -> tuple[str, int] | None:
+    """('due'|'overdue', minutes) for the countdown shown beside a task."""
+    if due_at is None:
+        return None
+    minutes = int((due_at - now).total_seconds() // 60)
+    return ("overdue", -minutes) if minutes < 0 else ("due", minutes)

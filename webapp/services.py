@@ -1,0 +1,101 @@
+"""Use cases as the web sees them: one unit of work each, collaborators from the container."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from credit import documents, services as credit_services
+from engine.errors import InvalidData
+from engine.runtime import Actor
+
+from .bootstrap import Container
+
+
+def submit_application(c: Container, user: str, body: dict, key: str | None = None):
+    with c.uow() as uow:
+        app, created = credit_services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now())
+        uow.commit()
+        return app, created
+
+
+def complete_task(c: Container, actor: Actor, task_id: str, data: dict[str, Any],
+                  uploads: dict[str, list[tuple[str, bytes]]] | None = None):
+    """Store the uploads and complete the task in one transaction: a refused form keeps no file."""
+    with c.uow() as uow:
+        data = dict(data)
+        task = c.runtime.get_task(uow.session, task_id)
+        if uploads:
+            errors: dict[str, list[str]] = {}
+            for field_name, files in uploads.items():
+                refs = []
+                for filename, content in files:
+                    try:
+                        att = documents.store(uow.session, int(task.business_key), filename, content,
+                                              actor.username, c.clock.now(), task_id=task.id, field=field_name)
+                    except documents.DocumentRefused as exc:
+                        errors.setdefault(field_name, []).extend(exc.errors[field_name])
+                        continue
+                    refs.append({"id": att.id, "sha256": att.sha256, "name": att.filename})
+                if refs:
+                    data[field_name] = refs
+            if errors:
+                raise InvalidData(errors)
+        instance = c.runtime.complete(uow.session, task_id, actor, data)
+        uow.commit()
+        return instance
+
+
+def claim(c: Container, actor: Actor, task_id: str):
+    with c.uow() as uow:
+        task = c.runtime.claim(uow.session, task_id, actor)
+        uow.commit()
+        return task
+
+
+def release(c: Container, actor: Actor, task_id: str):
+    with c.uow() as uow:
+        task = c.runtime.release(uow.session, task_id, actor)
+        uow.commit()
+        return task
+
+
+def reassign(c: Container, actor: Actor, task_ids: list[str], to_user: str, reason: str) -> int:
+    """A branch head moves one task or many, with a reason; all or none."""
+    if not reason.strip():
+        raise InvalidData({"reason": ["This field is required."]})
+    if not task_ids:
+        raise InvalidData({"task_ids": ["This field is required."]})
+    with c.uow() as uow:
+        _known_user(uow.session, to_user)
+        for task_id in task_ids:
+            c.runtime.reassign(uow.session, task_id, to_user, actor, reason.strip())
+        uow.commit()
+    return len(task_ids)
+
+
+def _known_user(session: Session, username: str) -> None:
+    from sqlalchemy import select
+
+    from credit.models import User
+
+    if session.scalars(select(User.id).where(User.username == username, User.active.is_(True))).first() is None:
+        raise InvalidData({"to": ["No such active user."]})
+
+
+def add_comment(c: Container, user: str, application_id: int, body: str, task_id: str | None = None):
+    with c.uow() as uow:
+        comment = documents.add_comment(uow.session, application_id, user, body, c.clock.now(), task_id)
+        c.runtime.record(uow.session, user, "comment_added", str(application_id),
+                         {"comment_id": comment.id, "task_id": task_id})
+        uow.commit()
+        return comment
+
+
+def upload(c: Container, user: str, application_id: int, filename: str, content: bytes, task_id: str | None = None):
+    with c.uow() as uow:
+        att = documents.store(uow.session, application_id, filename, content, user, c.clock.now(), task_id)
+        c.runtime.record(uow.session, user, "attachment_added", str(application_id),
+                         {"attachment_id": att.id, "sha256": att.sha256, "name": att.filename, "size": att.size})
+        uow.commit()
+        return att

@@ -1,0 +1,56 @@
+"""Turning an HTML form post into task data, guided by the form definition."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from forms import FORMS
+from forms.fields import Field
+
+_INDEX = re.compile(r"^(?P<group>\w+)-(?P<i>\d+)-(?P<name>\w+)$")
+
+
+def _scalar(f: Field, raw: str | None) -> Any:
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if f.kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw  # validation names it
+    return raw
+
+
+def parse(form_key: str, form, files) -> tuple[dict[str, Any], dict[str, list[tuple[str, bytes]]]]:
+    data: dict[str, Any] = {}
+    uploads: dict[str, list[tuple[str, bytes]]] = {}
+    for f in FORMS[form_key][1]:
+        if f.kind == "file":
+            chosen = [(fs.filename, fs.read()) for fs in files.getlist(f.name) if fs and fs.filename]
+            if chosen:
+                uploads[f.name] = chosen
+        elif f.kind == "group":
+            rows: dict[int, dict[str, Any]] = {}
+            for key in form:
+                m = _INDEX.match(key)
+                if m and m["group"] == f.name:
+                    sub = next((s for s in f.fields if s.name == m["name"]), None)
+                    if sub is not None:
+                        rows.setdefault(int(m["i"]), {})[sub.name] = _scalar(sub, form.get(key))
+            items = [{k: v for k, v in row.items() if v is not None} for _, row in sorted(rows.items())]
+            items = [row for row in items if row]
+            if items:
+                data[f.name] = items
+        elif f.kind == "mapping":
+            prefix = f"{f.name}."
+            mapping = {k[len(prefix):]: v.strip() for k, v in form.items() if k.startswith(prefix) and v.strip()}
+            if mapping:
+                data[f.name] = mapping
+        else:
+            value = _scalar(f, form.get(f.name))
+            if value is not None:
+                data[f.name] = value
+    return data, uploads
