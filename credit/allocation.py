@@ -28,6 +28,7 @@ class Allocation:
     ok: bool
     assignees: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    candidates: dict[str, list[str]] = field(default_factory=dict)  # who else may take the role
     problem: str | None = None
 
 
@@ -126,6 +127,9 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
         if approver is None:
             return Allocation(False, problem=f"没有权限足够的审批人: {why}")
         result.assignees["approver"], result.reasons["approver"] = approver.username, why
+        # Whoever else may take the task must hold enough authority and no other duty here.
+        result.candidates["approver"] = sorted(
+            u.username for u in pool if not u.on_leave and u.active and not _conflicted(u.username, "approval", duties))
     elif purpose == "committee":
         pool = _users_with_post(session, "committee")
         taken: set[str] = set()

@@ -93,7 +93,7 @@ def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], proc
                 problems.append(Problem(filename, tid, task.sourceline, "user task has no formKey property"))
             elif config.strict and form not in config.forms:
                 problems.append(Problem(filename, tid, task.sourceline, f"formKey '{form}' is not a known form"))
-            for prop in ("assignee", "dueIn"):
+            for prop in ("assignee", "dueIn", "candidates"):
                 value = _prop(task, prop)
                 if value:
                     _code(problems, filename, task, value, "eval", f"{prop} expression")

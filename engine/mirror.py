@@ -121,6 +121,9 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
             refused = run.duties.conflict(assignee, duty)
             if refused:
                 assignee = None
+        candidates = _evaluate(sandbox, props.get("candidates"), task.data) or []
+        if not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates):
+            raise ValueError(f"candidates of {spec.name} must be a list of user names")
         due_expr = _evaluate(sandbox, props.get("dueIn"), task.data)
         due_at = None
         if due_expr:
@@ -129,7 +132,7 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
         ht = HumanTask(
             id=tid, instance_id=instance_id, business_key=run.business_key, process_id=task.workflow.spec.name,
             spec_name=spec.name, title=spec.bpmn_name or spec.name, form_key=props.get("formKey", ""),
-            post=spec.lane or "", duty=duty, assignee=assignee or None, candidates=[], state="ready",
+            post=spec.lane or "", duty=duty, assignee=assignee or None, candidates=list(candidates), state="ready",
             due_at=due_at, created_at=run.now, data={},
         )
         session.add(ht)

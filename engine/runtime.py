@@ -148,7 +148,12 @@ class WorkflowRuntime:
         if not task.assignee and task.post not in actor.posts:
             return f"task needs post '{task.post}'"
         duties = duties or DutyBook(session, self.sod, task.business_key)
-        return duties.conflict(actor.username, task.duty)
+        conflict = duties.conflict(actor.username, task.duty)
+        if conflict:
+            return conflict
+        if task.candidates and actor.username not in task.candidates:
+            return f"only {', '.join(task.candidates)} may take this task"
+        return None
 
     def claim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
         task, instance = self._lock_task(session, task_id)
@@ -182,6 +187,8 @@ class WorkflowRuntime:
         refused = duties.conflict(to_user, task.duty)
         if refused:
             raise Forbidden(refused)
+        if task.candidates and to_user not in task.candidates:
+            raise Forbidden(f"only {', '.join(task.candidates)} may take this task")
         if task.assignee:
             duties.drop(task.duty, task.assignee)
         previous, task.assignee = task.assignee, to_user

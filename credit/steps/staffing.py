@@ -22,8 +22,10 @@ def allocate(ctx, purpose: str) -> dict:
     if not result.ok:
         ctx.audit("allocation_failed", {"purpose": purpose, "problem": result.problem})
         return {"ok": False, "problem": result.problem, "assignees": dict(ctx.data.get("assignees") or {})}
-    ctx.audit("allocated", {"purpose": purpose, "assignees": result.assignees, "reasons": result.reasons})
-    return {"ok": True, "assignees": _merge(ctx, app, result.assignees, result.reasons), "reasons": result.reasons}
+    ctx.audit("allocated", {"purpose": purpose, "assignees": result.assignees, "reasons": result.reasons,
+                            "candidates": result.candidates})
+    return {"ok": True, "assignees": _merge(ctx, app, result.assignees, result.reasons), "reasons": result.reasons,
+            "candidates": {**(ctx.data.get("allocation") or {}).get("candidates", {}), **result.candidates}}
 
 
 def apply_manual_allocation(ctx, purpose: str) -> dict:

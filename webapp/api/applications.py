@@ -10,6 +10,7 @@ from credit.models import Application, Loan
 from engine import inbox
 from engine.models import AuditEvent
 
+from .. import i18n
 from ..extensions import container
 from . import bp
 from .auth import login_required, principal
@@ -27,7 +28,7 @@ def _load_body(schema):
     try:
         return schema.load(body)
     except ValidationError as exc:
-        raise ApiError(422, "validation_failed", "数据校验未通过 / some fields are invalid", fields=exc.messages) from None
+        raise ApiError(422, "validation_failed", "some fields are invalid", fields=i18n.errors(exc.messages)) from None
 
 
 def _application(session, application_id: int) -> Application:
@@ -38,9 +39,18 @@ def _application(session, application_id: int) -> Application:
 
 
 def _present(session, app: Application) -> dict:
+    from credit import documents
+
+    from .collaboration import attachment_json
+
     loan_id = session.scalar(select(Loan.id).where(Loan.application_id == app.id))
-    return application_json(app, inbox.of_business_key(session, str(app.id)),
+    body = application_json(app, inbox.of_business_key(session, str(app.id)),
                             services.decisions_of(session, app.id), loan_id)
+    comments, attachments = documents.of_application(session, app.id)
+    body["comments"] = [{"id": c.id, "author": c.author, "body": c.body, "task_id": c.task_id,
+                         "at": c.at.isoformat()} for c in comments]
+    body["attachments"] = [attachment_json(a) for a in attachments]
+    return body
 
 
 @bp.post("/applications")

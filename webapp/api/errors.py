@@ -4,9 +4,12 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from credit.documents import DocumentRefused
 from credit.services import IdempotencyMismatch, SubmissionRefused
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
 from engine.lint import ModelError
+
+from .. import i18n
 
 
 class ApiError(Exception):
@@ -28,11 +31,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InvalidData)
     def invalid(exc: InvalidData):
-        return _body(422, "validation_failed", "数据校验未通过 / some fields are invalid", fields=exc.errors)
+        return _body(422, "validation_failed", "some fields are invalid", fields=i18n.errors(exc.errors))
 
     @app.errorhandler(SubmissionRefused)
-    def refused(exc: SubmissionRefused):
-        return _body(422, "validation_failed", str(exc), fields=exc.errors)
+    @app.errorhandler(DocumentRefused)
+    def refused(exc):
+        return _body(422, "validation_failed", str(exc), fields=i18n.errors(exc.errors))
 
     @app.errorhandler(ModelError)
     def bad_model(exc: ModelError):
@@ -56,7 +60,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ProcessFailure)
     def failed(exc: ProcessFailure):
-        return _body(422, "process_failed", f"流程执行失败,未做任何更改 / the process failed and nothing was changed: {exc}",
+        return _body(422, "process_failed", f"the process failed and nothing was changed: {exc}",
                      element=exc.element)
 
     @app.errorhandler(HTTPException)

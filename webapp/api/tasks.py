@@ -5,6 +5,7 @@ from flask import request
 import forms
 from engine import inbox
 
+from .. import i18n
 from ..extensions import container
 from . import bp
 from .applications import _load_body
@@ -36,7 +37,7 @@ def get_task(task_id: str):
     with c.uow() as uow:
         task = c.runtime.get_task(uow.session, task_id)
         body = task_json(task)
-        body["form"] = forms.json_schema(task.form_key) if task.form_key in forms.FORMS else None
+        body["form"] = i18n.schema(forms.json_schema(task.form_key)) if task.form_key in forms.FORMS else None
         body["data"] = task.data or {}
         body["may_complete"] = task.state == "ready" and c.runtime.may_work(uow.session, task, principal().actor) is None
         return body
