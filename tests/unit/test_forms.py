@@ -47,3 +47,23 @@ def test_money_and_bool_parsing():
     assert errors("complete_application", {"annual_income": "-1"}) == {"annual_income": ["Must be at least 0.01."]}
     assert errors("complete_application", {"annual_income": "1", "phone": "12345"})["phone"]
     assert errors("approval", "not a dict") == {"_schema": ["Form data must be an object."]}
+
+
+def test_integer_date_and_id_kinds():
+    from marshmallow import Schema
+
+    from forms.fields import Field
+    from forms.schema import FormErrors, schema_class, validate_fields
+
+    fields = [Field("children", "integer", "Children", minimum=0, maximum=12),
+              Field("born", "date", "Born"), Field("spouse_id", "id_number", "Spouse ID", required=False)]
+    schema: Schema = schema_class(fields)()
+    ok = validate_fields(fields, schema, {"children": 2, "born": "1990-02-28", "spouse_id": "11010519491231002x"})
+    assert ok == {"children": 2, "born": "1990-02-28", "spouse_id": "11010519491231002X"}
+    with pytest.raises(FormErrors) as err:
+        validate_fields(fields, schema, {"children": 13, "born": "1990-02-30", "spouse_id": "110105194912310021"})
+    assert err.value.errors == {"children": ["Out of the allowed range."], "born": ["Not a valid date."],
+                                "spouse_id": ["Check digit does not match (GB 11643)."]}
+    with pytest.raises(FormErrors) as err:
+        validate_fields(fields, schema, {"children": "2", "born": "1990-01-01"})
+    assert err.value.errors == {"children": ["Not a whole number."]}
