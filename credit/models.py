@@ -137,6 +137,7 @@ class Application(CreditBase):
     request_hash: Mapped[Optional[str]] = mapped_column(String(64))
     instance_id: Mapped[Optional[int]] = mapped_column(Integer)
     village_code: Mapped[Optional[str]] = mapped_column(String(16))
+    device_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     guarantee: Mapped[str] = mapped_column(String(16), default="credit")
     collateral_value: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     score: Mapped[Optional[int]]
@@ -162,6 +163,7 @@ class CreditDecision(CreditBase):
     """One DMN evaluation, kept so any outcome can be explained and replayed."""
 
     __tablename__ = "credit_decision"
+    __table_args__ = (Index("ix_credit_decision_table_at", "table", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     table: Mapped[str] = mapped_column(String(64))
@@ -170,6 +172,7 @@ class CreditDecision(CreditBase):
     outputs: Mapped[dict[str, Any]]
     matched_rules: Mapped[list[Any]]
     descriptions: Mapped[list[Any]] = mapped_column(default=list)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the data the table read, for replays
     at: Mapped[datetime]
 
 

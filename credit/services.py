@@ -95,6 +95,7 @@ def submit_application(session: Session, runtime: Runtime, body: dict[str, Any],
         purpose=body.get("purpose") or "", channel=body.get("channel") or "api", status="submitted",
         submitted_by=submitted_by, intake_user=intake, idempotency_key=idempotency_key, request_hash=fingerprint,
         village_code=village, guarantee=product.guarantee, created_at=now, updated_at=now,
+        device_id=body.get("device_id"),
     )
     session.add(app)
     session.flush()
@@ -115,6 +116,7 @@ def store_decisions(session: Session, business_key: str | None, decisions: list[
         session.add(CreditDecision(
             application_id=int(business_key), table=d["table"], version=d["version"], inputs=d["inputs"],
             outputs=d["outputs"], matched_rules=d["matched_rules"], descriptions=d.get("descriptions", []),
+            context=d.get("context", {}),
             at=datetime.fromisoformat(d["at"]),
         ))
 

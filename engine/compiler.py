@@ -9,6 +9,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from .decision_tests import run_cases
 from .dmn import Table
 from .lint import NS, LintConfig, ModelError, Problem, lint_bpmn, lint_decisions, parse_xml
 from .specs import ModelParser
@@ -38,6 +39,8 @@ class CompiledModels:
 
 def kind_of(filename: str) -> str | None:
     lower = filename.lower()
+    if lower.endswith(".tests.json"):
+        return "tests"
     return "bpmn" if lower.endswith(".bpmn") else "dmn" if lower.endswith(".dmn") else None
 
 
@@ -45,11 +48,13 @@ def compile_models(files: dict[str, bytes], config: LintConfig | None = None) ->
     config = config or LintConfig(strict=False)
     problems: list[Problem] = []
     hashes = {name: sha256(content) for name, content in files.items()}
-    bpmn_roots, dmn_files = {}, {}
+    bpmn_roots, dmn_files, test_files = {}, {}, {}
     for name, content in sorted(files.items()):
         kind = kind_of(name)
         if kind is None:
-            problems.append(Problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+            problems.append(Problem(name, None, None, "only .bpmn, .dmn and .tests.json files can be deployed"))
+        elif kind == "tests":
+            test_files[name] = content
         elif kind == "dmn":
             dmn_files[name] = content
         else:
@@ -59,6 +64,9 @@ def compile_models(files: dict[str, bytes], config: LintConfig | None = None) ->
                 problems.extend(exc.problems)
     tables, dmn_problems = lint_decisions(dmn_files, hashes)
     problems.extend(dmn_problems)
+    if not dmn_problems:
+        for name, content in sorted(test_files.items()):
+            problems.extend(run_cases(name, content, tables)[1])
 
     processes: dict[str, tuple[str, str]] = {}
     for name, root in bpmn_roots.items():

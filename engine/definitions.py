@@ -77,7 +77,7 @@ class DefinitionStore:
             if len(content) > MAX_MODEL_BYTES:
                 raise ModelError([Problem(name, None, None, f"file is {len(content)} bytes; the limit is {MAX_MODEL_BYTES}")])
             if kind_of(name) is None:
-                raise ModelError([Problem(name, None, None, "only .bpmn and .dmn files can be deployed")])
+                raise ModelError([Problem(name, None, None, "only .bpmn, .dmn and .tests.json files can be deployed")])
         latest = self.latest(session)
         merged = {} if (replace or latest is None) else self.files_of(session, latest)
         merged.update(files)

@@ -52,6 +52,7 @@ class Table:
     rules: list[Rule]
     filename: str = ""
     sha256: str = ""
+    reads: frozenset[str] = frozenset()  # the data names the table looks at
 
 
 @dataclass
@@ -152,6 +153,15 @@ def parse_dmn(content: bytes, filename: str = "", sha256: str = "") -> list[Tabl
     return tables
 
 
+def _names(source: str) -> set[str]:
+    import ast
+
+    try:
+        return {n.id for n in ast.walk(ast.parse(source.strip(), mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
 def _compile(source: str, filename: str, element: str, line: int | None) -> Any:
     try:
         return compile_checked(source, "eval")
@@ -202,7 +212,10 @@ def _parse_table(el, did: str, name: str, filename: str, sha256: str) -> Table:
                 raise DecisionError("empty output cell", filename, rid, cell.sourceline)
             out_codes.append(_compile(src, filename, rid, cell.sourceline))
         rules.append(Rule(rid, row, tests, out_codes, _text(rel, "description")))
-    return Table(did, name, policy, aggregation, inputs, outputs, rules, filename, sha256)
+    sources = [src for _, src, _ in inputs]
+    sources += [_text(c, "text") for r in _children(el, "rule") for c in _children(r, "inputEntry") + _children(r, "outputEntry")]
+    reads = set().union(*(_names(unary_test_source(x) or "None") for x in sources)) - {"dmn_input"} - set(DMN_GLOBALS)
+    return Table(did, name, policy, aggregation, inputs, outputs, rules, filename, sha256, frozenset(reads))
 
 
 def evaluate(table: Table, data: dict[str, Any], sandbox: Sandbox) -> Evaluation:

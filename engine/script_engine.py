@@ -76,9 +76,10 @@ class RuntimeScriptEngine(PythonScriptEngine):
         version = f"{decision_id}@d{self.run.deployment_version}:{table.sha256[:12]}"
         outputs = json.loads(json.dumps(ev.outputs, default=_json_default))
         inputs = json.loads(json.dumps(ev.inputs, default=_json_default))
+        context = json.loads(json.dumps({k: task.data[k] for k in table.reads if k in task.data}, default=_json_default))
         self.run.decisions.append({
             "table": decision_id, "name": table.name, "version": version, "inputs": inputs,
-            "outputs": outputs, "matched_rules": ev.matched_rules, "descriptions": ev.descriptions,
+            "outputs": outputs, "matched_rules": ev.matched_rules, "descriptions": ev.descriptions, "context": context,
             "task": task.task_spec.name, "at": self.run.now.isoformat(),
         })
         audit.record(self.run.session, audit.PendingEvent(

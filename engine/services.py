@@ -34,6 +34,11 @@ class ServiceRegistry:
 
         return deco(fn) if fn is not None else deco
 
+    def override(self, name: str, fn: ServiceFn) -> None:
+        """Replace a registered function (configuration, or a test's stand-in)."""
+        self.get(name)
+        self._fns[name] = fn
+
     def get(self, name: str) -> ServiceFn:
         try:
             return self._fns[name]

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 import forms
 from credit import services as credit_services
 from credit.allocation import EXCLUSIVE_DUTIES
-from credit.steps import STEPS
+from credit.providers import FakeProviders, Providers
+from credit.steps import make_steps
 from engine.clock import Clock
 from engine.db import UnitOfWork, make_engine, make_session_factory
 from engine.definitions import DefinitionStore
@@ -59,12 +60,13 @@ class Container:
         return UnitOfWork(self.session_factory)
 
 
-def bootstrap(database_url: str | None = None, clock: Clock | None = None, **engine_kwargs) -> Container:
+def bootstrap(database_url: str | None = None, clock: Clock | None = None, providers: Providers | None = None,
+              **engine_kwargs) -> Container:
     url = database_url or default_database_url()
     engine = make_engine(url, **engine_kwargs)
     session_factory = make_session_factory(engine)
     registry = ServiceRegistry()
-    for name, fn in STEPS.items():
+    for name, fn in make_steps(providers or FakeProviders()).items():
         registry.register(name, fn)
     definitions = DefinitionStore(lambda: LintConfig(
         forms=forms.form_keys(), posts=POSTS, services=registry.names(), strict=True))
@@ -77,7 +79,8 @@ def bootstrap(database_url: str | None = None, clock: Clock | None = None, **eng
 
 
 def process_files(directory: pathlib.Path = PROCESSES_DIR) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.suffix in (".bpmn", ".dmn")}
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())
+            if p.suffix in (".bpmn", ".dmn") or p.name.endswith(".tests.json")}
 
 
 def create_schema(container: Container) -> None:

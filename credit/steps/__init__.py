@@ -5,6 +5,9 @@ duties(), workload(), start_process(), audit()) and returns JSON-able task data.
 """
 from __future__ import annotations
 
+from functools import partial
+
+from ..providers import Providers
 from . import approval, assessment, disbursement, intake, postloan, staffing
 
 STEPS = {
@@ -27,3 +30,11 @@ STEPS = {
     "credit.record_inspection": postloan.record_inspection,
     "credit.sla_escalation": postloan.sla_escalation,
 }
+
+
+def make_steps(providers: Providers) -> dict:
+    """The steps, with the external data providers they read bound in."""
+    steps = dict(STEPS)
+    steps["credit.admission_facts"] = partial(intake.admission_facts, providers=providers)
+    steps["credit.investigation_facts"] = partial(assessment.investigation_facts, providers=providers)
+    return steps

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from .. import pricing
 from ..money import as_str, money
+from ..providers import FakeProviders, Providers
 from .common import application
 from .intake import _age
 
 
-def investigation_facts(ctx) -> dict:
+def investigation_facts(ctx, providers: Providers | None = None) -> dict:
+    providers = providers or FakeProviders()
     app = application(ctx)
     cust = app.customer
     report = ctx.data.get("investigate") or {}
@@ -20,7 +22,14 @@ def investigation_facts(ctx) -> dict:
     if report.get("collateral_value"):
         app.collateral_value = money(report["collateral_value"])
     income = float(cust.annual_income or 0)
+    bureau = providers.bureau(cust.id_number, cust.name, cust.annual_income or 0)
+    collateral = float(app.collateral_value or 0)
     return {
+        "credit_history_months": bureau.credit_history_months, "bureau_overdue_max_days": bureau.overdue_max_days,
+        "loans_open": bureau.loans_open, "queries_3m": bureau.queries_3m,
+        "household_size": 1 + len(report.get("household_members") or []),
+        "deposit_balance": float(providers.deposits(cust.id_number)),
+        "collateral_ratio": round(collateral / float(app.amount), 4) if collateral else 0.0,
         "age": _age(cust.birth_date, ctx.now.date()), "annual_income": income,
         "dti": round(float(cust.existing_debt) / income, 4) if income > 0 else 1.0,
         "guarantee": app.guarantee, "site_rating": report.get("site_rating", "none"),

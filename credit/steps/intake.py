@@ -1,13 +1,17 @@
 """Intake: the facts admission and anti-fraud rules look at, and the outcomes of intake."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import func, select
 
 from .. import idnumber
 from ..models import Application, Customer, GridCell
 from ..money import money
+from ..providers import FakeProviders, Providers
+
+VIRTUAL_PREFIXES = ("162", "165", "167", "170", "171")
+CHINA = timezone(timedelta(hours=8))
 from .common import application, set_status as _set_status
 
 
@@ -15,7 +19,8 @@ def _age(born, on) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def admission_facts(ctx) -> dict:
+def admission_facts(ctx, providers: Providers | None = None) -> dict:
+    providers = providers or FakeProviders()
     app = application(ctx)
     cust: Customer = app.customer
     extra = ctx.data.get("complete_application")
@@ -35,6 +40,19 @@ def admission_facts(ctx) -> dict:
     recent = session.scalar(select(func.count(Application.id)).where(
         Application.customer_id == cust.id, Application.created_at >= ctx.now - timedelta(days=30))) or 0
     in_area = app.village_code is not None and session.get(GridCell, app.village_code) is not None
+    bureau = providers.bureau(cust.id_number, cust.name, cust.annual_income or 0)
+    courts = providers.courts(cust.id_number)
+    telecom = providers.telecom(cust.phone, cust.id_number)
+    verified = float(bureau.verified_income or 0)
+    other_products = session.scalar(select(func.count(Application.id)).where(
+        Application.customer_id == cust.id, Application.product_code != app.product_code,
+        Application.created_at >= ctx.now - timedelta(days=7))) or 0
+    devices = 0
+    if app.device_id:
+        devices = session.scalar(select(func.count(func.distinct(Application.customer_id))).where(
+            Application.device_id == app.device_id)) or 0
+    blacklisted_phone = session.scalar(select(func.count(Customer.id)).where(
+        Customer.phone == cust.phone, Customer.id != cust.id, Customer.blacklisted.is_(True))) or 0
     missing = []
     if income <= 0:
         missing.append("annual_income")
@@ -49,7 +67,17 @@ def admission_facts(ctx) -> dict:
         "product_min_term": product.min_term, "product_max_term": product.max_term,
         "overdue_count": cust.overdue_count, "dti": round(float(cust.existing_debt) / income, 4) if income > 0 else 0.0,
         "phone_shared_count": shared, "applications_30d": recent, "in_service_area": in_area,
-        "phone_matches_id": True, "missing": missing,
+        "phone_matches_id": telecom.real_name_matches, "missing": missing,
+        "court_enforcement": courts.enforcement_cases, "litigation_cases": courts.litigation_cases,
+        "tax_arrears": providers.tax(cust.id_number).arrears,
+        "bureau_overdue_max_days": bureau.overdue_max_days, "bureau_queries_3m": bureau.queries_3m,
+        "loans_open": bureau.loans_open, "name_matches_id": bureau.name_matches_id,
+        "amount_income_ratio": round(float(app.amount) / income, 4) if income > 0 else 99.0,
+        "phone_months": telecom.tenure_months, "phone_virtual": cust.phone.startswith(VIRTUAL_PREFIXES),
+        "income_vs_bureau": round(income / verified, 4) if verified > 0 else 1.0,
+        "submit_hour": app.created_at.astimezone(CHINA).hour, "other_product_apps_7d": other_products,
+        "device_shared_count": devices, "on_watchlist": providers.watchlisted(cust.id_number),
+        "phone_of_blacklisted": blacklisted_phone > 0,
     }
 
 

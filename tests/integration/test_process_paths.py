@@ -5,6 +5,10 @@ import pytest
 from sqlalchemy import select, update
 
 from decimal import Decimal
+from functools import partial
+
+from credit.providers import BureauReport, FakeProviders
+from credit.steps import assessment
 
 from credit.models import Application, CreditDecision, User
 from engine.models import AuditEvent, HumanTask
@@ -93,7 +97,19 @@ def test_approver_rejects(d):
     assert d.tasks(app_id) == []
 
 
+class WeakBureau(FakeProviders):
+    """A thin, slightly troubled file: admitted, but scoring in band E."""
+
+    def bureau(self, id_number, name, declared_income):
+        return BureauReport(True, overdue_max_days=20, queries_3m=5, credit_history_months=6, loans_open=3,
+                            verified_income=declared_income)
+
+    def deposits(self, id_number):
+        return Decimal(0)
+
+
 def test_investigation_declines_band_e(d):
+    d.c.services.override("credit.investigation_facts", partial(assessment.investigation_facts, providers=WeakBureau()))
     app_id = d.submit("RUYI", "20000", 12, born=date(2005, 3, 1), income="30000")
     with d.c.uow() as uow:  # the credit bureau reports debt found during the investigation
         customer = uow.session.get(Application, app_id).customer

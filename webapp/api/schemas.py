@@ -32,6 +32,7 @@ class SubmissionSchema(Strict):
     term_months = fields.Integer(error_messages=dict(MESSAGES), required=True, strict=True, validate=validate.Range(1, 360))
     purpose = fields.String(error_messages=dict(MESSAGES), load_default="", validate=validate.Length(max=200))
     channel = fields.String(error_messages=dict(MESSAGES), load_default="api", validate=validate.OneOf(CHANNELS))
+    device_id = fields.String(load_default=None, validate=validate.Length(max=64))
     applicant = fields.Nested(ApplicantSchema, required=True, error_messages=dict(MESSAGES))
 
 
