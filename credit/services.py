@@ -126,3 +126,19 @@ def decisions_of(session: Session, application_id: int) -> list[CreditDecision]:
                                 .order_by(CreditDecision.id)))
 
 
+
+
+REFUSING_TABLES = ("admission", "anti_fraud")
+
+
+def rejection_explanations(app, decisions: list[CreditDecision]) -> list[str]:
+    """Why an application was refused, in the words of the rules that refused it."""
+    if app.status != "rejected":
+        return []
+    latest: dict[str, CreditDecision] = {}
+    for d in decisions:
+        latest[d.table] = d
+    words = [text for t in REFUSING_TABLES if t in latest for text in latest[t].descriptions]
+    if words:
+        return words
+    return [r for r in (app.rejection_reasons or []) if r]

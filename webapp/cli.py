@@ -1,4 +1,4 @@
-"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify."""
+"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay."""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +69,48 @@ def cmd_audit(c: Container, args) -> int:
     return 1
 
 
+def cmd_decisions(c: Container, args) -> int:
+    import json
+    from datetime import datetime, timezone
+
+    from engine.dmn import DecisionError
+
+    from .replay import replay
+
+    path = pathlib.Path(args.table)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        print(f"--since {args.since}: use a date like 2026-01-31", file=sys.stderr)
+        return 2
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    try:
+        report = replay(c, path, since)
+    except DecisionError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"replayed {report['table']} from {path.name} over {report['evaluated']} stored decisions since {args.since}"
+          f" in {report['seconds']} s")
+    print(f"  outcomes that would change: {report['changed']}" + (f" (errors: {report['errors']})" if report["errors"] else ""))
+    for key in ("approval_rate", "avg_limit", "avg_rate"):
+        if "baseline" in report and key in report["baseline"]:
+            print(f"  {key}: {report['baseline'][key]} -> {report['candidate'].get(key)} (delta {report['delta'][key]})")
+    cases = report.get("test_cases")
+    if cases:
+        print(f"  test cases beside the table: {cases['run']} run, {len(cases['failed'])} failed")
+        for failure in cases["failed"][:10]:
+            print(f"    {failure}")
+    print("  nothing was changed")
+    return 0
+
+
 def cmd_scheduler(c: Container, args) -> int:
     from .scheduler import run_forever
 
@@ -108,10 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain end to end")
+    decisions = sub.add_parser("decisions", help="decision table tools")
+    decisions_sub = decisions.add_subparsers(dest="decisions_command", required=True)
+    rp = decisions_sub.add_parser("replay", help="what-if: re-run a candidate table over stored decisions")
+    rp.add_argument("table", help="the candidate .dmn file")
+    rp.add_argument("--since", required=True, help="date (YYYY-MM-DD) of the oldest decision to replay")
+    rp.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     container = bootstrap()
     handler = {"init": cmd_init, "serve": cmd_serve, "scheduler": cmd_scheduler, "deploy": cmd_deploy,
-               "audit": cmd_audit}[args.command]
+               "audit": cmd_audit, "decisions": cmd_decisions}[args.command]
     return handler(container, args)
 
 

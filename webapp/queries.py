@@ -99,6 +99,7 @@ class ApplicationView:
     loan: Loan | None
     household: list[dict] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    refusals: list[str] = field(default_factory=list)
 
 
 def application_view(session: Session, application_id: int) -> ApplicationView | None:
@@ -113,9 +114,10 @@ def application_view(session: Session, application_id: int) -> ApplicationView |
     village = session.get(GridCell, app.village_code) if app.village_code else None
     done = [t for t in tasks if t.state == "completed"]
     report = next((t.data for t in reversed(done) if t.form_key == "investigation_report"), {}) or {}
+    decisions = services.decisions_of(session, app.id)
     return ApplicationView(app, village.name if village else None, [t for t in tasks if t.state == "ready"], done,
-                           services.decisions_of(session, app.id), comments, attachments, events, loan,
-                           report.get("household_members", []), report)
+                           decisions, comments, attachments, events, loan, report.get("household_members", []), report,
+                           services.rejection_explanations(app, decisions))
 
 
 def sla(due_at: datetime | None, now: datetime) -> tuple[str, int] | None:

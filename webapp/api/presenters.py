@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from credit.models import Application, CreditDecision, Loan
+from credit.services import rejection_explanations
 from credit.money import as_str, rate_str
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
 
@@ -41,6 +42,7 @@ def application_json(app: Application, tasks: list[HumanTask], decisions: list[C
         "annual_rate": rate_str(app.annual_rate), "spread_bp": app.spread_bp,
         "approved_amount": as_str(app.approved_amount), "payment_mode": app.payment_mode,
         "contract_no": app.contract_no, "rejection_reasons": app.rejection_reasons,
+        "rejection_explanations": rejection_explanations(app, decisions),
         "intake_user": app.intake_user, "assignments": app.assignments, "allocation_reasons": app.allocation_reasons,
         "instance_id": app.instance_id, "created_at": _iso(app.created_at), "updated_at": _iso(app.updated_at),
     }
