@@ -199,3 +199,15 @@ def test_every_step_is_in_one_hash_chain(d):
     with d.c.uow() as uow:
         report = verify(uow.session)
     assert report.ok and report.events >= 20
+
+
+@pytest.mark.parametrize("code,refusal", [(995, "COURT_ENFORCEMENT"), (975, "BUREAU_SEVERE_DELINQUENCY"),
+                                          (955, "PHONE_NUMBER_NEW"), (945, "FRAUD_WATCHLIST")])
+def test_external_data_refuses_at_admission(d, code, refusal):
+    from credit import idnumber
+
+    d.seq = code - 1  # the fake providers read signals from the ID's sequence code
+    app_id = d.submit("RUYI", "50000", 12)
+    app = d.application(app_id)
+    assert idnumber.problem(app.customer.id_number) is None and app.customer.id_number[14:17] == str(code)
+    assert app.status == "rejected" and refusal in app.rejection_reasons
