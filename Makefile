@@ -17,17 +17,18 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# Chromium (browser tests) and Noto CJK fonts (pages, screenshots, contracts) from Debian when missing.
+# Chromium (browser tests), Noto CJK fonts (pages, contracts) and poppler (PDF checks) from Debian when missing.
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(APT_GET) update -q && $(APT_GET) install -y -q chromium; }
-	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { $(APT_GET) update -q && $(APT_GET) install -y -q fonts-noto-cjk; }
+	@fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || { $(APT_GET) update -q && $(APT_GET) install -y -q fonts-noto-cjk; }
+	@command -v pdftoppm >/dev/null 2>&1 || { $(APT_GET) update -q && $(APT_GET) install -y -q poppler-utils; }
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-run: install
+run: install system-deps node_modules/.installed
 	$(VENV)/bin/creditfactory init
 	$(VENV)/bin/creditfactory serve --host 127.0.0.1 --port 5000
 

@@ -16,13 +16,17 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def fresh_container():
-    from webapp.bootstrap import bootstrap, create_schema, deploy_processes, drop_schema, load_demo
+    from webapp.bootstrap import bootstrap, create_schema, deploy_processes, deploy_templates, drop_schema, load_demo
 
+    from webapp import fonts
+
+    fonts.prepare()
     url = os.environ.get("CREDITFACTORY_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     c = bootstrap(url)
     drop_schema(c)
     create_schema(c)
     deploy_processes(c)
+    deploy_templates(c)
     load_demo(c, password_hash=hash_password("demo123", iterations=1000))
     return c
 

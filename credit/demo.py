@@ -51,19 +51,21 @@ PRODUCTS = [
     dict(code="RUYI", name="如意贷", loan_kind="consumer", purpose_type="consumer", min_amount=Decimal("1000"),
          max_amount=Decimal("300000"), min_term=3, max_term=36, repayment_method=EQUAL_INSTALMENT, guarantee="credit",
          rate_floor=Decimal("0.0330"), rate_cap=Decimal("0.1200"), first_check_days=30, periodic_months=12,
-         description="个人消费信用贷款,等额本息"),
+         templates=["loan_contract", "drawdown_receipt"], description="个人消费信用贷款,等额本息"),
     dict(code="NONGHU", name="农户贷", loan_kind="farm", purpose_type="business", min_amount=Decimal("10000"),
          max_amount=Decimal("500000"), min_term=6, max_term=60, repayment_method=INTEREST_ONLY, guarantee="guarantee",
          rate_floor=Decimal("0.0350"), rate_cap=Decimal("0.0900"), first_check_days=15, periodic_months=3,
+         templates=["loan_contract", "guarantee_contract", "drawdown_receipt"],
          description="农户生产经营贷款,网格化分配,按月付息到期还本"),
     dict(code="JINGYING", name="经营贷", loan_kind="business", purpose_type="business", min_amount=Decimal("50000"),
          max_amount=Decimal("3000000"), min_term=6, max_term=60, repayment_method=EQUAL_PRINCIPAL, guarantee="guarantee",
          rate_floor=Decimal("0.0345"), rate_cap=Decimal("0.0800"), first_check_days=15, periodic_months=3,
+         templates=["loan_contract", "guarantee_contract", "drawdown_receipt"],
          description="小微经营保证贷款,等额本金,100万以上提交贷审会"),
     dict(code="SHANDAI", name="小闪贷", loan_kind="online", purpose_type="consumer", min_amount=Decimal("1000"),
          max_amount=Decimal("50000"), min_term=3, max_term=12, repayment_method=EQUAL_INSTALMENT, guarantee="credit",
          rate_floor=Decimal("0.0400"), rate_cap=Decimal("0.1500"), first_check_days=30, periodic_months=12,
-         automated=True, description="线上全自动信用贷款,模型审批,秒级放款"),
+         automated=True, templates=["loan_contract", "drawdown_receipt"], description="线上全自动信用贷款,模型审批,秒级放款"),
 ]
 
 

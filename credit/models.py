@@ -98,6 +98,7 @@ class Product(CreditBase):
     first_check_days: Mapped[int] = mapped_column(default=15)
     periodic_months: Mapped[int] = mapped_column(default=3)
     automated: Mapped[bool] = mapped_column(default=False)
+    templates: Mapped[list[Any]] = mapped_column(default=list)  # contract documents, in order
     description: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -151,6 +152,8 @@ class Application(CreditBase):
     assignments: Mapped[dict[str, Any]] = mapped_column(default=dict)
     allocation_reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     contract_no: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    guarantor_name: Mapped[Optional[str]] = mapped_column(String(64))
+    disbursement_account: Mapped[Optional[str]] = mapped_column(String(32))
     signed_by: Mapped[Optional[str]] = mapped_column(String(64))
     signed_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime]

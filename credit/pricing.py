@@ -6,6 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 
 # 1-year Loan Prime Rate; a bank updates this monthly (configuration, not code, in time).
 LPR_1Y = Decimal("0.0300")
+LPR_DATE = "2026年10月20日"
 
 
 def limit(product_cap: Decimal, income: Decimal, income_multiple: Decimal, existing_debt: Decimal,

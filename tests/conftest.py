@@ -23,6 +23,14 @@ def is_postgres() -> bool:
     return (os.environ.get("CREDITFACTORY_DATABASE_URL") or "").startswith("postgresql")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def contract_font():
+    """The prepared contract font, as `creditfactory init` makes it (cached across runs)."""
+    from webapp import fonts
+
+    return fonts.prepare()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(START)
@@ -41,9 +49,10 @@ def empty_container(tmp_path, clock):
 
 @pytest.fixture
 def container(empty_container):
-    from webapp.bootstrap import deploy_processes, load_demo
+    from webapp.bootstrap import deploy_processes, deploy_templates, load_demo
 
     deploy_processes(empty_container)
+    deploy_templates(empty_container)
     load_demo(empty_container, password_hash=FAST_HASH)
     return empty_container
 

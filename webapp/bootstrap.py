@@ -66,7 +66,9 @@ def bootstrap(database_url: str | None = None, clock: Clock | None = None, provi
     engine = make_engine(url, **engine_kwargs)
     session_factory = make_session_factory(engine)
     registry = ServiceRegistry()
-    for name, fn in make_steps(providers or FakeProviders()).items():
+    from .pdf import html_to_pdf
+
+    for name, fn in make_steps(providers or FakeProviders(), html_to_pdf).items():
         registry.register(name, fn)
     definitions = DefinitionStore(lambda: LintConfig(
         forms=forms.form_keys(), posts=POSTS, services=registry.names(), strict=True))
@@ -85,7 +87,7 @@ def process_files(directory: pathlib.Path = PROCESSES_DIR) -> dict[str, bytes]:
 
 def create_schema(container: Container) -> None:
     """Tables straight from the models (tests); `creditfactory init` runs the migrations instead."""
-    from credit import documents  # noqa: F401  (registers its tables)
+    from credit import contract_templates, documents  # noqa: F401  (registers their tables)
     from credit.models import CreditBase
     from engine.models import EngineBase
 
@@ -94,7 +96,7 @@ def create_schema(container: Container) -> None:
 
 
 def drop_schema(container: Container) -> None:
-    from credit import documents  # noqa: F401
+    from credit import contract_templates, documents  # noqa: F401
     from credit.models import CreditBase
     from engine.models import EngineBase
 
@@ -107,6 +109,25 @@ def deploy_processes(container: Container, actor: str = "system", files: dict[st
         result = container.definitions.deploy(uow.session, files or process_files(), actor, container.clock.now())
         uow.commit()
         return result
+
+
+TEMPLATES_DIR = ROOT / "contract_templates"
+
+
+def deploy_templates(container: Container, actor: str = "system") -> list[str]:
+    """Deploy contract_templates/ (partials first); unchanged templates keep their version."""
+    from credit import contract_templates, contracts
+
+    deployed = []
+    files = sorted(TEMPLATES_DIR.glob("*.html"), key=lambda p: (p.stem != "_base", p.stem == "contract", p.stem))
+    with container.uow() as uow:
+        for path in files:
+            _, created = contract_templates.deploy(uow.session, path.stem, path.read_text(), actor,
+                                                   container.clock.now(), contracts.sample_context())
+            if created:
+                deployed.append(path.stem)
+        uow.commit()
+    return deployed
 
 
 def load_demo(container: Container, password_hash: str | None = None) -> bool:

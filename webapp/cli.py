@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from .bootstrap import Container, bootstrap, deploy_processes, load_demo, process_files
+from .bootstrap import Container, bootstrap, deploy_processes, deploy_templates, load_demo, process_files
 
 
 def cmd_init(c: Container, args) -> int:
@@ -19,6 +19,11 @@ def cmd_init(c: Container, args) -> int:
     upgrade(c.engine)
     result = deploy_processes(c)
     print(f"models: deployment v{result.deployment.version}" + (" (new)" if result.created else " (unchanged)"))
+    from . import fonts
+
+    print("contract font: " + str(fonts.prepare() or "system font missing; contracts use the full font"))
+    templates = deploy_templates(c)
+    print("contract templates: " + (", ".join(templates) if templates else "unchanged"))
     added = load_demo(c)
     print("demo bank loaded" if added else "demo bank already present")
     print(f"demo users (password {DEMO_PASSWORD}):")

@@ -25,6 +25,7 @@ STEPS = {
     "credit.tally_votes": approval.tally_votes,
     "credit.prepare_contract": disbursement.prepare_contract,
     "credit.esign": disbursement.esign,
+    "credit.record_signing": disbursement.record_signing,
     "credit.disburse": disbursement.disburse,
     "credit.inspection_plan": postloan.inspection_plan,
     "credit.record_inspection": postloan.record_inspection,
@@ -32,9 +33,11 @@ STEPS = {
 }
 
 
-def make_steps(providers: Providers) -> dict:
-    """The steps, with the external data providers they read bound in."""
+def make_steps(providers: Providers, to_pdf=None) -> dict:
+    """The steps, with the external data providers and the PDF renderer bound in."""
     steps = dict(STEPS)
+    steps["credit.disburse"] = partial(disbursement.disburse, to_pdf=to_pdf)
+    steps["credit.record_inspection"] = partial(postloan.record_inspection, to_pdf=to_pdf)
     steps["credit.admission_facts"] = partial(intake.admission_facts, providers=providers)
     steps["credit.investigation_facts"] = partial(assessment.investigation_facts, providers=providers)
     return steps

@@ -19,6 +19,8 @@ def investigation_facts(ctx, providers: Providers | None = None) -> dict:
         cust.annual_income = money(report["annual_income"])
     if report.get("guarantee"):
         app.guarantee = report["guarantee"]
+    if report.get("guarantor_name"):
+        app.guarantor_name = report["guarantor_name"]
     if report.get("collateral_value"):
         app.collateral_value = money(report["collateral_value"])
     income = float(cust.annual_income or 0)

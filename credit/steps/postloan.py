@@ -1,9 +1,27 @@
 """Post-loan inspection steps and SLA escalations."""
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import select
 
-from ..models import Inspection, Loan, User
+from .. import contract_templates, contracts, documents
+from ..models import Application, Inspection, Loan, User
+
+FUND_USAGE = {"as_agreed": "按约定用途", "diverted": "挪用", "unknown": "无法核实"}
+BUSINESS = {"normal": "正常", "declining": "下滑", "stopped": "停产/失联"}
+
+
+def inspection_report(session, loan: Loan, form: dict, officer: str, now, to_pdf) -> documents.Attachment:
+    """The 首次跟踪检查报告, rendered from its template and kept with the application's documents."""
+    app = session.get(Application, loan.application_id)
+    data = contracts.context(session, app, loan)
+    data["inspection"] = {"date": contracts._cn_date(now), "officer": officer,
+                          "fund_usage": FUND_USAGE.get(form.get("fund_usage"), form.get("fund_usage", "")),
+                          "business_status": BUSINESS.get(form.get("business_status"), form.get("business_status", "")),
+                          "risk_signal": "是" if form.get("risk_signal") else "否", "findings": form.get("findings", "")}
+    pdf, _versions = contract_templates.render(session, "first_inspection_report", data, to_pdf)
+    return documents.store(session, app.id, f"首次跟踪检查报告-{app.contract_no}.pdf", pdf, officer, now)
 
 
 def _loan(ctx) -> Loan:
@@ -24,11 +42,14 @@ def inspection_plan(ctx) -> dict:
             "officer": officer}
 
 
-def record_inspection(ctx, kind: str) -> dict:
+def record_inspection(ctx, kind: str, to_pdf: Callable[[str], bytes] | None = None) -> dict:
     loan = _loan(ctx)
     form = ctx.data.get("first_inspection" if kind == "first" else "periodic_inspection") or {}
     ctx.session.add(Inspection(loan_id=loan.id, kind=kind, officer=ctx.actor, findings=form, at=ctx.now))
     ctx.audit("inspection_recorded", {"loan_id": loan.id, "kind": kind})
+    if kind == "first" and to_pdf is not None:
+        report = inspection_report(ctx.session, loan, form, ctx.actor, ctx.now, to_pdf)
+        ctx.audit("report_rendered", {"attachment_id": report.id, "sha256": report.sha256, "name": report.filename})
     return {"loan_closed": loan.status == "closed"}
 
 

@@ -186,6 +186,16 @@ def test_post_loan_first_inspection_fires_after_its_timer(d):
     assert first.assignee == "postloan1"
     d.do(app_id, "first_inspection", {"fund_usage": "as_agreed", "business_status": "normal", "risk_signal": False,
                                       "findings": "资金用于购买化肥"})
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from credit import documents
+
+    with d.c.uow() as uow:
+        [report] = documents.of_application(uow.session, app_id)[1]
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(documents.content_of(uow.session, report))).pages)
+    assert report.filename.startswith("首次跟踪检查报告") and "资金用于购买化肥" in text and "按约定用途" in text
     d.c.clock.advance(days=91)
     assert d.wake_due() == 1
     assert d.task(app_id, "periodic_inspection").form_key == "offsite_inspection"

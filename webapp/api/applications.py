@@ -100,6 +100,15 @@ def application_history(application_id: int):
 @bp.get("/applications/<int:application_id>/contract.pdf")
 @login_required()
 def contract_pdf(application_id: int):
+    from flask import Response
+
+    from credit.contract_templates import Contract
+
     with container().uow() as uow:
-        _application(uow.session, application_id)
-    raise ApiError(404, "not_found", "contract PDFs are not rendered yet (contracts issue)")
+        app = _application(uow.session, application_id)
+        contract = uow.session.scalars(select(Contract).where(Contract.application_id == app.id)).first()
+        if contract is None:
+            raise ApiError(404, "not_found", f"application {application_id} has no contract yet (status {app.status})")
+        return Response(contract.pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{app.contract_no}.pdf"', "X-Checksum-Sha256": contract.sha256,
+            "X-Template-Versions": ",".join(f"{k}:{v}" for k, v in contract.template_versions.items())})

@@ -1,0 +1,78 @@
+"""Contract templates for designers: list, validate-and-deploy, preview with sample data."""
+from __future__ import annotations
+
+import os
+
+from flask import Response, request
+
+from credit import contract_templates, contracts
+
+from ..extensions import container
+from ..pdf import html_to_pdf
+from . import bp
+from .auth import login_required, principal
+from .errors import ApiError
+
+
+def _upload() -> tuple[str, str]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "bad_request", "send the template as multipart field 'file'")
+    name = os.path.basename(upload.filename)
+    if not name.endswith(".html") or not name[:-5].replace("_", "").isalnum():
+        raise ApiError(422, "invalid_template", f"{name}: templates are NAME.html",
+                       problems=[{"file": name, "element": None, "line": None, "message": "templates are NAME.html"}])
+    raw = upload.read()
+    try:
+        return name[:-5], raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid_template", f"{name}: not UTF-8 text",
+                       problems=[{"file": name, "element": None, "line": None, "message": "not UTF-8 text"}]) from None
+
+
+def _refused(exc: contract_templates.TemplateRefused):
+    return ApiError(422, "invalid_template", str(exc), problems=[p.as_dict() for p in exc.problems])
+
+
+@bp.get("/contract-templates")
+@login_required()
+def list_templates():
+    with container().uow() as uow:
+        return {"templates": [{"name": t.name, "version": t.version, "sha256": t.sha256, "deployed_by": t.deployed_by,
+                               "deployed_at": t.deployed_at.isoformat()}
+                              for t in sorted(contract_templates.active(uow.session).values(), key=lambda t: t.name)]}
+
+
+@bp.post("/contract-templates")
+@login_required("designer", "admin")
+def deploy_template():
+    name, source = _upload()
+    c = container()
+    with c.uow() as uow:
+        try:
+            template, created = contract_templates.deploy(uow.session, name, source, principal().username,
+                                                          c.clock.now(), contracts.sample_context())
+        except contract_templates.TemplateRefused as exc:
+            raise _refused(exc) from None
+        c.runtime.record(uow.session, principal().username, "template_deployed", None,
+                         {"name": name, "version": template.version, "sha256": template.sha256})
+        uow.commit()
+        return {"name": name, "version": template.version, "sha256": template.sha256, "created": created}, \
+            201 if created else 200
+
+
+@bp.post("/contract-templates/preview")
+@login_required("designer", "admin")
+def preview_template():
+    """Render the candidate with sample data, watermarked 样本; nothing is stored."""
+    name, source = _upload()
+    c = container()
+    with c.uow() as uow:
+        sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
+    sample = contracts.sample_context()
+    problems = contract_templates.validate(name, source, {k: v for k, v in sources.items() if k != name}, sample)
+    if problems:
+        raise _refused(contract_templates.TemplateRefused(problems))
+    entry = name if name in ("contract", "first_inspection_report") or "extends" in source else contracts.ENTRY
+    html = contract_templates.render_html({**sources, name: source}, entry, sample)
+    return Response(html_to_pdf(html), mimetype="application/pdf")
