@@ -66,27 +66,24 @@ def complete(task_id: str):
                     else url_for("ui.inbox"), 303)
 
 
-@bp.post("/tasks/<task_id>/claim")
-@login_required
-def claim(task_id: str):
+def _act(action, task_id: str, done: str, then: str):
     try:
-        services.claim(container(), g.me.actor, task_id)
-        flash(_("The task is yours."))
+        action(container(), g.me.actor, task_id)
+        flash(done)
     except (Forbidden, Conflict) as exc:
         flash(str(exc), "error")
     except NotFound:
         abort(404)
-    return redirect(url_for("ui.task_page", task_id=task_id), 303)
+    return redirect(then, 303)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):
+    return _act(services.claim, task_id, _("The task is yours."), url_for("ui.task_page", task_id=task_id))
 
 
 @bp.post("/tasks/<task_id>/release")
 @login_required
 def release(task_id: str):
-    try:
-        services.release(container(), g.me.actor, task_id)
-        flash(_("The task is back in the queue."))
-    except (Forbidden, Conflict) as exc:
-        flash(str(exc), "error")
-    except NotFound:
-        abort(404)
-    return redirect(url_for("ui.inbox"), 303)
+    return _act(services.release, task_id, _("The task is back in the queue."), url_for("ui.inbox"))
