@@ -120,27 +120,86 @@ class VerifyReport:
     problems: list[str]
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyReport:
-    """Walk the whole chain in seq order, streaming, and name the first problems found."""
-    problems: list[str] = []
-    expected_seq, prev = 1, GENESIS
-    count = 0
+@dataclass
+class Segment:
+    """One seq range walked on its own: what it found and how it joins its neighbours."""
+
+    lo: int
+    count: int = 0
+    first_seq: int = 0
+    first_prev: str | None = None
+    last_seq: int = 0
+    last_hash: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def walk(session: Session, lo: int = 1, hi: int | None = None, batch: int = 5000, limit: int = 20) -> Segment:
+    """Check every event in [lo, hi]: its hash, and its link and seq against the event before it."""
+    seg = Segment(lo=lo)
+    expected_seq, prev = lo, None
+    query = select(*AuditEvent.__table__.c).where(AuditEvent.seq >= lo)
+    if hi is not None:
+        query = query.where(AuditEvent.seq <= hi)
     # Plain rows, not ORM objects: a million events must verify in seconds.
-    rows: Iterator[Any] = session.execute(
-        select(*AuditEvent.__table__.c).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    )
+    rows: Iterator[Any] = session.execute(query.order_by(AuditEvent.seq).execution_options(yield_per=batch))
     for ev in rows:
-        count += 1
-        if ev.seq != expected_seq:
-            problems.append(f"seq {ev.seq}: expected seq {expected_seq} (event missing or reordered)")
-        if ev.prev_hash != prev:
-            problems.append(f"seq {ev.seq}: prev_hash does not match the hash of the event before it")
+        if seg.count == 0:
+            seg.first_seq, seg.first_prev = ev.seq, ev.prev_hash
+        seg.count += 1
+        if ev.seq != expected_seq and seg.count > 1:
+            seg.problems.append(f"seq {ev.seq}: expected seq {expected_seq} (event missing or reordered)")
+        if prev is not None and ev.prev_hash != prev:
+            seg.problems.append(f"seq {ev.seq}: prev_hash does not match the hash of the event before it")
         if event_hash(ev) != ev.hash:
-            problems.append(f"seq {ev.seq}: content does not match its hash (event edited)")
+            seg.problems.append(f"seq {ev.seq}: content does not match its hash (event edited)")
         prev, expected_seq = ev.hash, ev.seq + 1
-        if len(problems) >= 20:
+        seg.last_seq, seg.last_hash = ev.seq, ev.hash
+        if len(seg.problems) >= limit:
             break
+    return seg
+
+
+def _walk_in_process(url: str, lo: int, hi: int, batch: int) -> Segment:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session as _Session
+
+    engine = create_engine(url)
+    try:
+        with _Session(engine) as session:
+            return walk(session, lo, hi, batch)
+    finally:
+        engine.dispose()
+
+
+def verify(session: Session, batch: int = 5000, workers: int = 1) -> VerifyReport:
+    """Walk the whole chain and name the first problems found. With workers > 1, seq ranges are
+    walked in parallel processes (each hash depends only on its own row) and then joined."""
     head = session.get(AuditHead, 1)
-    if head is not None and not problems and (head.seq != count or head.hash != prev):
-        problems.append(f"chain ends at seq {count} but the head says {head.seq} (events removed from the end)")
+    top = head.seq if head is not None else 0
+    if workers <= 1 or top < 10 * batch:
+        segments = [walk(session, 1, None, batch)]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        url = session.get_bind().url.render_as_string(hide_password=False)
+        step = -(-top // workers)
+        bounds = [(lo, min(lo + step - 1, top) if lo + step - 1 < top else None) for lo in range(1, top + 1, step)]
+        with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
+            segments = list(pool.map(_walk_in_process, [url] * len(bounds), [b[0] for b in bounds],
+                                     [b[1] for b in bounds], [batch] * len(bounds)))
+    problems: list[str] = []
+    prev_hash, prev_seq, count = GENESIS, 0, 0
+    for seg in segments:
+        count += seg.count
+        if seg.count and seg.first_seq != prev_seq + 1:
+            problems.append(f"seq {seg.first_seq}: expected seq {prev_seq + 1} (event missing or reordered)")
+        elif seg.count and seg.first_prev != prev_hash:
+            problems.append(f"seq {seg.first_seq}: prev_hash does not match the hash of the event before it")
+        problems.extend(seg.problems)
+        if seg.count:
+            prev_hash, prev_seq = seg.last_hash, seg.last_seq
+    problems = list(dict.fromkeys(problems))[:20]
+    if head is not None and not problems and (head.seq != prev_seq or head.hash != prev_hash):
+        problems.append(f"chain ends at seq {prev_seq} but the head says {head.seq} (events removed from the end)")
     return VerifyReport(ok=not problems, events=count, problems=problems)

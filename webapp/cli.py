@@ -64,7 +64,7 @@ def cmd_audit(c: Container, args) -> int:
     from engine.audit import verify
 
     with c.uow() as uow:
-        report = verify(uow.session)
+        report = verify(uow.session, workers=os.cpu_count() or 1)
     if report.ok:
         print(f"audit chain intact: {report.events} events")
         return 0
