@@ -9,6 +9,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from .models import DutyHolder, HumanTask, Timer
+from .sandbox import ScriptError
 
 if TYPE_CHECKING:
     from .runtime import RunContext, SodPolicy
@@ -114,17 +115,21 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
             continue
         spec = task.task_spec
         props: dict[str, Any] = getattr(spec, "properties", {}) or {}
-        assignee = _evaluate(sandbox, props.get("assignee"), task.data)
+        try:
+            assignee = _evaluate(sandbox, props.get("assignee"), task.data)
+            candidates = _evaluate(sandbox, props.get("candidates"), task.data) or []
+            due_expr = _evaluate(sandbox, props.get("dueIn"), task.data)
+        except ScriptError as exc:
+            exc.element = spec.name
+            raise
         duty = props.get("duty")
         refused = None
         if assignee:
             refused = run.duties.conflict(assignee, duty)
             if refused:
                 assignee = None
-        candidates = _evaluate(sandbox, props.get("candidates"), task.data) or []
         if not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates):
-            raise ValueError(f"candidates of {spec.name} must be a list of user names")
-        due_expr = _evaluate(sandbox, props.get("dueIn"), task.data)
+            raise ScriptError(f"candidates of {spec.name} must be a list of user names")
         due_at = None
         if due_expr:
             due_at = run.now + TimerEventDefinition.get_timedelta_from_start(

@@ -219,7 +219,7 @@ class WorkflowRuntime:
         try:
             spiff_task.run()
         except (SpiffWorkflowException, ScriptError) as exc:
-            raise ProcessFailure(_describe(exc), task.spec_name) from exc
+            raise ProcessFailure(_describe(exc), _element(exc) or task.spec_name) from exc
         self._advance(workflow, run, instance)
         return instance
 
@@ -295,9 +295,9 @@ class WorkflowRuntime:
             with clock_mod.use(self.clock):
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
+            sync_tasks(run, workflow, instance.id, self.sandbox)
         except (SpiffWorkflowException, ScriptError) as exc:
-            raise ProcessFailure(_describe(exc), getattr(getattr(exc, "task", None), "task_spec", None) and exc.task.task_spec.name) from exc
-        sync_tasks(run, workflow, instance.id, self.sandbox)
+            raise ProcessFailure(_describe(exc), _element(exc)) from exc
         sync_timers(run, workflow, instance.id)
         instance.serialization = self.serializer.dumps(workflow)
         instance.updated_at = run.now
@@ -319,6 +319,11 @@ def _task_key(task_id: str) -> str:
         return str(UUID(str(task_id)))
     except ValueError:
         raise NotFound(f"no task {task_id}") from None
+
+
+def _element(exc: Exception) -> str | None:
+    task = getattr(exc, "task", None)
+    return task.task_spec.name if task is not None else getattr(exc, "element", None)
 
 
 def _describe(exc: Exception) -> str:

@@ -105,3 +105,40 @@ def test_a_table_whose_cases_fail_is_not_deployed(api):
     failing = [p for p in r.get_json()["problems"] if p["file"] == "admission.tests.json"]
     assert failing and failing[0]["element"].startswith("adm_age_maturity")
     assert snapshot(api) == before
+
+
+SCRATCH = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="x">
+  <bpmn:process id="scratch" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="approver"><bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="Review"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="approval" />
+      <spiffworkflow:property name="assignee" value="no_such_variable" />
+    </spiffworkflow:properties></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_model_failing_at_run_time_changes_nothing(api, container):
+    """An assignee expression that fails as its task is created: 422 naming the element, nothing stored."""
+    from sqlalchemy import func, select
+
+    from engine.models import AuditEvent, HumanTask, ProcessInstance
+
+    assert upload(api, "scratch.bpmn", SCRATCH).status_code == 201
+
+    def counts():
+        with container.uow() as uow:
+            return tuple(uow.session.scalar(select(func.count()).select_from(t)) for t in (ProcessInstance, HumanTask, AuditEvent))
+
+    before = counts()
+    r = api.post("/process-definitions/scratch/start", "designer1", json={"data": {}})
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["error"] == "process_failed" and r.get_json()["element"] == "review"
+    assert "no_such_variable" in r.get_json()["message"]
+    assert counts() == before
