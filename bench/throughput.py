@@ -40,7 +40,7 @@ def _post(conn, path, body, token=None):
     return r.status, r.read()
 
 
-def main(tasks: int = 1200, officers: int = 32, workers: int = 4) -> dict:
+def main(tasks: int = 600, officers: int = 32, workers: int = 3) -> dict:
     url = os.environ.get("CREDITFACTORY_DATABASE_URL", "")
     if not url.startswith("postgresql"):
         print("throughput: needs CREDITFACTORY_DATABASE_URL=postgresql+psycopg://...; skipped")

@@ -29,6 +29,27 @@ def _of(user: User) -> Principal:
     return Principal(user.id, user.username, user.name, frozenset(user.posts or []), user.org_id)
 
 
+_CACHE: dict[tuple, tuple[float, Principal]] = {}
+CACHE_SECONDS = 30.0
+
+
+def load_cached(c: Container, user_id, username: str | None = None) -> Principal | None:
+    """load(), remembered for a few seconds: leave, deactivation and post changes apply within CACHE_SECONDS."""
+    import time
+
+    key = (id(c), user_id, username)
+    hit = _CACHE.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    who = load(c, user_id, username)
+    if who is not None:
+        if len(_CACHE) > 10_000:
+            _CACHE.clear()
+        _CACHE[key] = (now, who)
+    return who
+
+
 def load(c: Container, user_id, username: str | None = None) -> Principal | None:
     with c.uow() as uow:
         user = uow.session.get(User, user_id) if user_id is not None else None

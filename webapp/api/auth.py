@@ -7,7 +7,7 @@ from functools import wraps
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..extensions import container
-from ..principal import Principal, authenticate, load
+from ..principal import Principal, authenticate, load_cached
 from . import bp
 from .errors import ApiError
 
@@ -41,7 +41,7 @@ def _principal() -> Principal:
         raise ApiError(401, "unauthenticated", "token expired") from None
     except BadSignature:
         raise ApiError(401, "unauthenticated", "invalid token") from None
-    who = load(container(), claims.get("uid"), claims.get("u"))
+    who = load_cached(container(), claims.get("uid"), claims.get("u"))
     if who is None:
         raise ApiError(401, "unauthenticated", "user no longer active")
     return who
