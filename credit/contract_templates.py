@@ -11,9 +11,10 @@ from typing import Any, Callable
 
 import jinja2
 from jinja2 import nodes
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import documents  # noqa: F401  (document_blob, which contracts point at)
 from .models import CreditBase
 
 MAX_TEMPLATE_BYTES = 256 * 1024
@@ -38,11 +39,10 @@ class Contract(CreditBase):
     __tablename__ = "contract"
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(ForeignKey("document_blob.sha256"))  # the PDF, in the document store
     size: Mapped[int]
     template_versions: Mapped[dict[str, Any]]
     rendered_at: Mapped[datetime]
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """What goes into a contract: every element filled from the application and the loan, never retyped."""
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
@@ -9,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import contract_templates, pricing, schedules
+from . import contract_templates, documents, pricing, schedules
 from .capitals import rmb
 from .models import Application, GridCell, Loan, Org
 
@@ -90,8 +89,8 @@ def sample_context() -> dict[str, Any]:
 def render_contract(session: Session, app: Application, loan: Loan, now: datetime,
                     to_pdf: Callable[[str], bytes]) -> contract_templates.Contract:
     pdf, versions = contract_templates.render(session, ENTRY, context(session, app, loan), to_pdf)
-    contract = contract_templates.Contract(application_id=app.id, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
-                                           template_versions=versions, rendered_at=now, pdf=pdf)
+    contract = contract_templates.Contract(application_id=app.id, sha256=documents.keep(session, pdf), size=len(pdf),
+                                           template_versions=versions, rendered_at=now)
     session.add(contract)
     session.flush()
     return contract

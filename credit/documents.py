@@ -66,6 +66,19 @@ def add_comment(session: Session, application_id: int, author: str, body: str, n
     return comment
 
 
+def keep(session: Session, content: bytes) -> str:
+    """Store bytes once, by their SHA-256; every document (uploads, contracts, reports) points here."""
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(Blob, digest) is None:
+        session.add(Blob(sha256=digest, content=content))
+        session.flush()  # the blob row must exist before anything points at it
+    return digest
+
+
+def blob(session: Session, digest: str) -> bytes:
+    return session.get(Blob, digest).content
+
+
 def store(session: Session, application_id: int, filename: str, content: bytes, uploader: str, now: datetime,
           task_id: str | None = None, field: str = "file") -> Attachment:
     """Check an upload by its bytes (type and size) and keep it once per hash."""
@@ -76,10 +89,7 @@ def store(session: Session, application_id: int, filename: str, content: bytes, 
     content_type = sniff(content)
     if content_type is None:
         raise DocumentRefused(field, "Only JPEG, PNG and PDF files are accepted.")
-    digest = hashlib.sha256(content).hexdigest()
-    if session.get(Blob, digest) is None:
-        session.add(Blob(sha256=digest, content=content))
-        session.flush()  # the blob row must exist before an attachment points at it
+    digest = keep(session, content)
     name = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
     attachment = Attachment(application_id=application_id, task_id=task_id, filename=name, content_type=content_type,
                             size=len(content), sha256=digest, uploaded_by=uploader, uploaded_at=now)
@@ -96,6 +106,6 @@ def of_application(session: Session, application_id: int) -> tuple[list[Comment]
 
 
 def content_of(session: Session, attachment: Attachment) -> bytes:
-    return session.get(Blob, attachment.sha256).content
+    return blob(session, attachment.sha256)
 
 

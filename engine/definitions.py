@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .compiler import CompiledModels, compile_models, kind_of, sha256
+from .compiler import CompiledModels, compile_models, kind_of
 from .lint import LintConfig, ModelError, Problem
 from .models import Deployment, DeploymentFile, ModelFile, ProcessDefinition
 

@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import audit, clock as clock_mod
 from .compiler import CompiledModels
 from .definitions import DefinitionStore
-from .errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
+from .errors import Conflict, Forbidden, NotFound, ProcessFailure
 from .mirror import DutyBook, sync_tasks, sync_timers, waiting_timers
 from .models import HumanTask, ProcessInstance, Timer
 from .sandbox import Sandbox, ScriptError

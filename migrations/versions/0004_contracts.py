@@ -39,8 +39,8 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('template_versions', sa.JSON(), nullable=False),
     sa.Column('rendered_at', credit.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('pdf', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
+    sa.ForeignKeyConstraint(['sha256'], ['document_blob.sha256'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('application_id')
     )

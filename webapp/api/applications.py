@@ -102,6 +102,7 @@ def application_history(application_id: int):
 def contract_pdf(application_id: int):
     from flask import Response
 
+    from credit import documents
     from credit.contract_templates import Contract
 
     with container().uow() as uow:
@@ -109,6 +110,6 @@ def contract_pdf(application_id: int):
         contract = uow.session.scalars(select(Contract).where(Contract.application_id == app.id)).first()
         if contract is None:
             raise ApiError(404, "not_found", f"application {application_id} has no contract yet (status {app.status})")
-        return Response(contract.pdf, mimetype="application/pdf", headers={
+        return Response(documents.blob(uow.session, contract.sha256), mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{app.contract_no}.pdf"', "X-Checksum-Sha256": contract.sha256,
             "X-Template-Versions": ",".join(f"{k}:{v}" for k, v in contract.template_versions.items())})

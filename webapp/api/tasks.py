@@ -5,7 +5,7 @@ from flask import request
 import forms
 from engine import inbox
 
-from .. import i18n
+from .. import i18n, services
 from ..extensions import container
 from . import bp
 from .applications import _load_body
@@ -46,21 +46,13 @@ def get_task(task_id: str):
 @bp.post("/tasks/<task_id>/claim")
 @login_required()
 def claim_task(task_id: str):
-    c = container()
-    with c.uow() as uow:
-        task = c.runtime.claim(uow.session, task_id, principal().actor)
-        uow.commit()
-        return task_json(task)
+    return task_json(services.claim(container(), principal().actor, task_id))
 
 
 @bp.post("/tasks/<task_id>/release")
 @login_required()
 def release_task(task_id: str):
-    c = container()
-    with c.uow() as uow:
-        task = c.runtime.release(uow.session, task_id, principal().actor)
-        uow.commit()
-        return task_json(task)
+    return task_json(services.release(container(), principal().actor, task_id))
 
 
 @bp.post("/tasks/<task_id>/complete")
