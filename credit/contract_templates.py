@@ -2,7 +2,9 @@
 the line), previewed with sample data, deployed as immutable numbered versions."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -18,6 +20,14 @@ from . import documents  # noqa: F401  (document_blob, which contracts point at)
 from .models import CreditBase
 
 MAX_TEMPLATE_BYTES = 256 * 1024
+# What the contract stylesheet (webapp/contract_ua.css) knows how to lay out; anything else
+# would print unstyled, so a template using it is refused with its line.
+ALLOWED_ELEMENTS = frozenset("""
+    html head meta title style body section article header footer div p h1 h2 h3 h4 span b strong i em u s
+    small sub sup br hr ol ul li table caption colgroup col thead tbody tfoot tr th td img
+""".split())
+_NOT_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<!--.*?-->", re.S)
+_TAG = re.compile(r"<(?!!)/?([A-Za-z][A-Za-z0-9-]*)")
 JINJA_GLOBALS = {"range", "loop", "dict", "lipsum", "cycler", "joiner", "namespace", "self", "super", "varargs", "kwargs"}
 
 
@@ -94,6 +104,9 @@ def validate(name: str, source: str, others: dict[str, str], sample: dict[str, A
         tree = env.parse(source, name=filename)
     except jinja2.TemplateSyntaxError as exc:
         return [TemplateProblem(filename, exc.lineno, f"syntax error: {exc.message}")]
+    unsupported = _unsupported_elements(filename, source)
+    if unsupported:
+        return unsupported
     known = set(sample) | JINJA_GLOBALS | _assigned(tree)
     problems = [TemplateProblem(filename, n.lineno, f"undefined variable '{n.name}'")
                 for n in tree.find_all(nodes.Name) if n.ctx == "load" and n.name not in known]
@@ -104,6 +117,14 @@ def validate(name: str, source: str, others: dict[str, str], sample: dict[str, A
     except jinja2.TemplateError as exc:
         return [TemplateProblem(filename, _template_line(filename), f"{type(exc).__name__}: {exc.message}")]
     return []
+
+
+def _unsupported_elements(filename: str, source: str) -> list[TemplateProblem]:
+    # Jinja code and comments are blanked out first (newlines kept) so "a<b" in an expression is not a tag.
+    markup = _NOT_MARKUP.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), source)
+    return [TemplateProblem(filename, markup.count("\n", 0, m.start()) + 1,
+                            f"element <{m.group(1).lower()}> is not supported in contract templates")
+            for m in _TAG.finditer(markup) if m.group(1).lower() not in ALLOWED_ELEMENTS]
 
 
 def _template_line(filename: str) -> int | None:
@@ -134,9 +155,15 @@ def deploy(session: Session, name: str, source: str, actor: str, now: datetime, 
 
 def render(session: Session, entry: str, context: dict[str, Any], to_pdf: Callable[[str], bytes]) -> tuple[bytes, dict[str, int]]:
     templates = active(session)
-    html = environment({k: t.source for k, t in templates.items()}).get_template(f"{entry}.html").render(**context)
+    html = render_html({k: t.source for k, t in templates.items()}, entry, context)
     return to_pdf(html), {k: t.version for k, t in sorted(templates.items())}
 
 
 def render_html(sources: dict[str, str], entry: str, context: dict[str, Any]) -> str:
-    return environment(sources).get_template(f"{entry}.html").render(**context)
+    return _compiled(tuple(sorted(sources.items()))).get_template(f"{entry}.html").render(**context)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(sources: tuple[tuple[str, str], ...]) -> jinja2.Environment:
+    # Compiling the set costs ~10 ms; the active set changes only when a template is deployed.
+    return environment(dict(sources))

@@ -1,5 +1,6 @@
 """Designers change contract wording as configuration: validated with line numbers, previewed, versioned."""
 import io
+import re
 
 from pypdf import PdfReader
 
@@ -31,6 +32,20 @@ def test_an_undefined_variable_is_refused_with_its_line_and_nothing_changes(api)
     assert upload(api, "loan_contract.html", LOAN, user="manager1").status_code == 403
 
 
+def test_an_element_the_contract_stylesheet_does_not_know_is_refused_with_its_line(api):
+    before = api.get("/contract-templates", "designer1").get_json()
+    lines = LOAN.splitlines()
+    lines[2] = lines[2] + '<marquee>{{ bank.name }}</marquee>'
+    r = upload(api, "loan_contract.html", "\n".join(lines))
+    assert r.status_code == 422
+    assert [(p["line"], p["message"]) for p in r.get_json()["problems"]] == [
+        (3, "element <marquee> is not supported in contract templates")] * 2  # opening and closing tag
+    assert api.get("/contract-templates", "designer1").get_json() == before
+    # A comparison inside Jinja code and a tag inside an HTML comment are not elements.
+    fine = LOAN.replace("<h2>第二条", "{% if loan.term_months<loan.spread_bp %}{% endif %}<!-- <marquee> --><h2>第二条")
+    assert upload(api, "loan_contract.html", fine).status_code == 201
+
+
 def test_preview_is_watermarked_and_a_new_version_is_used_and_recorded(api):
     preview = upload(api, "loan_contract.html", LOAN.replace("第七条 争议解决", "第七条 争议的解决"),
                      path="/contract-templates/preview")
@@ -48,20 +63,19 @@ def test_preview_is_watermarked_and_a_new_version_is_used_and_recorded(api):
     assert "争议的解决" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
 
 
-def test_a_long_schedule_repeats_its_header_on_every_page(container):
-    from decimal import Decimal
-
-    from credit import contract_templates, contracts, schedules
+def test_a_long_schedule_repeats_its_header_on_every_page_and_its_totals_once(container):
+    from credit import contract_templates, contracts
     from webapp.pdf import html_to_pdf
 
-    ctx = contracts.sample_context()
-    lines = schedules.build(schedules.EQUAL_PRINCIPAL, Decimal("3000000"), Decimal("0.05"), 60, __import__("datetime").date(2026, 1, 1))
-    ctx["schedule"] = [{"period": l.period, "due_date": l.due_date.isoformat(), "principal": f"{l.principal:,.2f}",
-                        "interest": f"{l.interest:,.2f}", "total": f"{l.total:,.2f}",
-                        "remaining_principal": f"{l.remaining_principal:,.2f}"} for l in lines]
+    ctx = contracts.sample_context(term_months=60)
     with container.uow() as uow:
         sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
     pdf = html_to_pdf(contract_templates.render_html(sources, contracts.ENTRY, ctx))
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
-    annex = [t for t in pages if "应还本金" in t]
-    assert len(annex) >= 2  # the table broke across pages and its header came along
+    annex = [t for t in pages if "2026-02-15" in t or "应还本金" in t and "剩余本金" in t]
+    assert len(annex) >= 2  # the table broke across pages ...
+    assert all("期数" in t and "剩余本金" in t for t in annex)  # ... and its header came along
+    totals_row = "合计" + ctx["totals"]["principal"]  # not the 应还合计 column heading
+    totals_pages = [i for i, t in enumerate(annex) if totals_row in re.sub(r"\s+", "", t)]
+    assert totals_pages == [len(annex) - 1]  # the totals close the table once, not at every page's foot
+    assert ctx["totals"]["total"] in annex[-1]
