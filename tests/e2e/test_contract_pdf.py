@@ -112,3 +112,25 @@ def test_a_rare_character_in_a_name_still_reaches_the_pdf(container):
     pdf = html_to_pdf(contract_templates.render_html(sources, contracts.ENTRY, ctx))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "王喆堃" in text
+
+
+def test_signature_blocks_never_split_across_pages(container):
+    """Longer and longer purposes push the signature block over every point of a page break;
+    it always moves whole to the next page."""
+    from credit import contract_templates, contracts
+    from webapp.pdf import html_to_pdf
+
+    with container.uow() as uow:
+        sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
+    ctx = contracts.sample_context()
+    ctx["documents"] = ["loan_contract"]
+    starts = set()
+    for extra in range(0, 400, 16):
+        ctx["loan"] = {**ctx["loan"], "purpose": "家庭装修" + "及购置家具家电" * (extra // 7) + "用" * (extra % 7)}
+        pages = [re.sub(r"\s+", "", p.extract_text())
+                 for p in PdfReader(io.BytesIO(html_to_pdf(contract_templates.render_html(sources, contracts.ENTRY, ctx)))).pages]
+        holding = {i for i, text in enumerate(pages) for part in ("贷款人（公章）", "负责人或授权代理人", "日期：", "借款人（签字）")
+                   if part in text}
+        assert len(holding) == 1, f"purpose {extra} characters longer: signature block split over pages {sorted(holding)}"
+        starts |= holding
+    assert len(starts) >= 2  # the sweep really pushed the block onto another page
