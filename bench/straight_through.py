@@ -27,6 +27,8 @@ def main(n: int = 100) -> dict:
               "target_p95_ms": 1000, "includes_contract_pdf": True}
     write("straight_through", result, c)
     c.engine.dispose()
+    if statuses != {"disbursed": n}:  # timing refusals is not timing the straight-through path
+        raise SystemExit(f"straight_through: expected {n} disbursed, got {statuses}")
     return result
 
 
