@@ -105,13 +105,14 @@ def test_a_rare_character_in_a_name_still_reaches_the_pdf(container):
     from credit import contract_templates, contracts
     from webapp.pdf import html_to_pdf
 
-    ctx = contracts.sample_context()
+    ctx = contracts.sample_context(term_months=36)
     ctx["borrower"] = {**ctx["borrower"], "name": "王喆堃"}  # 喆 and 堃 are outside GB 2312
     with container.uow() as uow:
         sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
     pdf = html_to_pdf(contract_templates.render_html(sources, contracts.ENTRY, ctx))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "王喆堃" in text
+    assert len(pdf) < 300 * 1024  # the fallback font is cut to the glyphs used, not embedded whole
 
 
 def test_signature_blocks_never_split_across_pages(container):
