@@ -1,4 +1,4 @@
-"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay."""
+"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay | simulate."""
 from __future__ import annotations
 
 import argparse
@@ -139,6 +139,23 @@ def cmd_serve(c: Container, args) -> int:
     return 0
 
 
+def cmd_simulate(c: Container, args) -> int:
+    from .simulate import simulate
+
+    if args.applications < 1:
+        print("--applications must be at least 1", file=sys.stderr)
+        return 2
+    out = simulate(c, args.applications, seed=args.seed)
+    print(f"{len(out.applications)} applications, {out.tasks_completed} tasks worked, {out.seconds:.1f} s")
+    for status, count in sorted(out.statuses.items()):
+        print(f"  {status:<12} {count}")
+    for reason, count in out.reasons.most_common():
+        print(f"  refused {count}× because: {reason}")
+    for app_id, task in sorted(out.waiting.items()):
+        print(f"  application {app_id} waits at {task}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="creditfactory", description="Credit Factory")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,10 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("table", help="the candidate .dmn file")
     rp.add_argument("--since", required=True, help="date (YYYY-MM-DD) of the oldest decision to replay")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sim = sub.add_parser("simulate", help="submit applications and work them as the demo officers would")
+    sim.add_argument("--applications", type=int, default=10)
+    sim.add_argument("--seed", type=int, default=0, help="the same seed gives the same applicants and choices")
     args = parser.parse_args(argv)
     container = bootstrap()
     handler = {"init": cmd_init, "serve": cmd_serve, "scheduler": cmd_scheduler, "deploy": cmd_deploy,
-               "audit": cmd_audit, "decisions": cmd_decisions}[args.command]
+               "audit": cmd_audit, "decisions": cmd_decisions, "simulate": cmd_simulate}[args.command]
     return handler(container, args)
 
 
