@@ -71,6 +71,16 @@ class TemplateRefused(ValueError):
         self.problems = problems
 
 
+def valid_name(name: str) -> bool:
+    """Template names are file stems: letters, digits and underscores, as Jinja includes them."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_]{1,64}", name))
+
+
+def versions(session: Session, name: str) -> list[ContractTemplate]:
+    return list(session.scalars(select(ContractTemplate).where(ContractTemplate.name == name)
+                                .order_by(ContractTemplate.version.desc())))
+
+
 def active(session: Session) -> dict[str, ContractTemplate]:
     newest = select(ContractTemplate.name, func.max(ContractTemplate.version).label("v")).group_by(ContractTemplate.name).subquery()
     rows = session.scalars(select(ContractTemplate).join(

@@ -99,3 +99,33 @@ def upload(c: Container, user: str, application_id: int, filename: str, content:
                          {"attachment_id": att.id, "sha256": att.sha256, "name": att.filename, "size": att.size})
         uow.commit()
         return att
+
+
+def deploy_contract_template(c: Container, user: str, name: str, source: str) -> dict[str, Any]:
+    """Validate and deploy a template as a new version; TemplateRefused (located problems) stores nothing."""
+    from credit import contract_templates, contracts
+
+    with c.uow() as uow:
+        template, created = contract_templates.deploy(uow.session, name, source, user, c.clock.now(),
+                                                      contracts.sample_context())
+        if created:
+            c.runtime.record(uow.session, user, "template_deployed", None,
+                             {"name": name, "version": template.version, "sha256": template.sha256})
+        uow.commit()
+        return {"name": name, "version": template.version, "sha256": template.sha256, "created": created}
+
+
+def preview_contract_template(c: Container, name: str, source: str) -> bytes:
+    """The candidate rendered with sample data among the active templates, watermarked 样本; nothing stored."""
+    from credit import contract_templates, contracts
+
+    from .pdf import html_to_pdf
+
+    with c.uow() as uow:
+        sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
+    sample = contracts.sample_context()
+    problems = contract_templates.validate(name, source, {k: v for k, v in sources.items() if k != name}, sample)
+    if problems:
+        raise contract_templates.TemplateRefused(problems)
+    entry = name if name in ("contract", "first_inspection_report") or "extends" in source else contracts.ENTRY
+    return html_to_pdf(contract_templates.render_html({**sources, name: source}, entry, sample))

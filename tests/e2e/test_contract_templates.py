@@ -79,3 +79,46 @@ def test_a_long_schedule_repeats_its_header_on_every_page_and_its_totals_once(co
     totals_pages = [i for i, t in enumerate(annex) if totals_row in re.sub(r"\s+", "", t)]
     assert totals_pages == [len(annex) - 1]  # the totals close the table once, not at every page's foot
     assert ctx["totals"]["total"] in annex[-1]
+
+
+def test_designers_edit_preview_and_deploy_templates_from_their_pages(app, api):
+    from tests.helpers import ui_login
+
+    client = app.test_client()
+    token = ui_login(client, "designer1")
+    listing = client.get("/contract-templates").get_data(as_text=True)
+    assert "合同模板" in listing and "loan_contract" in listing and "drawdown_receipt" in listing
+    page = client.get("/contract-templates/loan_contract").get_data(as_text=True)
+    assert "{{ borrower.id_number }}" in page and "v1" in page
+
+    lines = LOAN.splitlines()
+    lines[19] += "<p>{{ loan_officer }}</p>"
+    refused = client.post("/contract-templates/loan_contract",
+                          data={"csrf_token": token, "action": "deploy", "source": "\r\n".join(lines)})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "第 20 行" in text and "未定义的变量 &#39;loan_officer&#39;" in text
+    assert "loan_officer" in text  # the edit is kept in the editor, not lost
+    assert {t["name"]: t["version"] for t in api.get("/contract-templates", "designer1").get_json()["templates"]}[
+        "loan_contract"] == 1  # the active version is unchanged
+
+    changed = LOAN.replace("第七条 争议解决", "第七条 争议的解决")
+    preview = client.post("/contract-templates/loan_contract",
+                          data={"csrf_token": token, "action": "preview", "source": changed})
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+    assert "争议的解决" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(preview.data)).pages)
+    assert {t["name"]: t["version"] for t in api.get("/contract-templates", "designer1").get_json()["templates"]}[
+        "loan_contract"] == 1  # previewing deploys nothing
+
+    deployed = client.post("/contract-templates/loan_contract",
+                           data={"csrf_token": token, "action": "deploy", "source": changed}, follow_redirects=True)
+    assert deployed.status_code == 200 and "loan_contract 的版本 2 已发布" in deployed.get_data(as_text=True)
+    versions = {t["name"]: t["version"] for t in api.get("/contract-templates", "designer1").get_json()["templates"]}
+    assert versions["loan_contract"] == 2
+
+    assert client.post("/contract-templates/loan_contract", data={"action": "deploy", "source": changed}).status_code == 400
+    assert client.get("/contract-templates/no%20such").status_code == 404
+    other = app.test_client()
+    ui_login(other, "manager1")
+    assert other.get("/contract-templates").status_code == 403
+    assert "合同模板" not in other.get("/inbox").get_data(as_text=True)

@@ -5,10 +5,10 @@ import os
 
 from flask import Response, request
 
-from credit import contract_templates, contracts
+from credit import contract_templates
 
+from .. import services
 from ..extensions import container
-from ..pdf import html_to_pdf
 from . import bp
 from .auth import login_required, principal
 from .errors import ApiError
@@ -19,7 +19,7 @@ def _upload() -> tuple[str, str]:
     if upload is None or not upload.filename:
         raise ApiError(400, "bad_request", "send the template as multipart field 'file'")
     name = os.path.basename(upload.filename)
-    if not name.endswith(".html") or not name[:-5].replace("_", "").isalnum():
+    if not name.endswith(".html") or not contract_templates.valid_name(name[:-5]):
         raise ApiError(422, "invalid_template", f"{name}: templates are NAME.html",
                        problems=[{"file": name, "element": None, "line": None, "message": "templates are NAME.html"}])
     raw = upload.read()
@@ -47,18 +47,11 @@ def list_templates():
 @login_required("designer", "admin")
 def deploy_template():
     name, source = _upload()
-    c = container()
-    with c.uow() as uow:
-        try:
-            template, created = contract_templates.deploy(uow.session, name, source, principal().username,
-                                                          c.clock.now(), contracts.sample_context())
-        except contract_templates.TemplateRefused as exc:
-            raise _refused(exc) from None
-        c.runtime.record(uow.session, principal().username, "template_deployed", None,
-                         {"name": name, "version": template.version, "sha256": template.sha256})
-        uow.commit()
-        return {"name": name, "version": template.version, "sha256": template.sha256, "created": created}, \
-            201 if created else 200
+    try:
+        result = services.deploy_contract_template(container(), principal().username, name, source)
+    except contract_templates.TemplateRefused as exc:
+        raise _refused(exc) from None
+    return result, 201 if result["created"] else 200
 
 
 @bp.post("/contract-templates/preview")
@@ -66,13 +59,7 @@ def deploy_template():
 def preview_template():
     """Render the candidate with sample data, watermarked 样本; nothing is stored."""
     name, source = _upload()
-    c = container()
-    with c.uow() as uow:
-        sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
-    sample = contracts.sample_context()
-    problems = contract_templates.validate(name, source, {k: v for k, v in sources.items() if k != name}, sample)
-    if problems:
-        raise _refused(contract_templates.TemplateRefused(problems))
-    entry = name if name in ("contract", "first_inspection_report") or "extends" in source else contracts.ENTRY
-    html = contract_templates.render_html({**sources, name: source}, entry, sample)
-    return Response(html_to_pdf(html), mimetype="application/pdf")
+    try:
+        return Response(services.preview_contract_template(container(), name, source), mimetype="application/pdf")
+    except contract_templates.TemplateRefused as exc:
+        raise _refused(exc) from None
