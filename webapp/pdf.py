@@ -61,3 +61,8 @@ def html_to_pdf(html: str) -> bytes:
     state = _ready()
     with _collector_paused():
         return state["html"](string=html).write_pdf(font_config=state["config"], stylesheets=state["sheets"])
+
+
+def warm() -> None:
+    """Load WeasyPrint and the fonts now, so that the first contract after a start is not the slow one."""
+    html_to_pdf("<p>预热</p>")

@@ -1,6 +1,8 @@
 """gunicorn, started from Python so `creditfactory serve` needs no config file."""
 from __future__ import annotations
 
+import threading
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -19,6 +21,13 @@ class _Server(BaseApplication):
         return create_app()
 
 
+def _warm_pdf(worker) -> None:
+    from . import pdf
+
+    # In the background, so the worker answers requests while WeasyPrint loads (a second or two).
+    threading.Thread(target=pdf.warm, name="pdf-warm", daemon=True).start()
+
+
 def serve(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
     _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-             "accesslog": "-", "timeout": 60}).run()
+             "accesslog": "-", "timeout": 60, "post_worker_init": _warm_pdf}).run()
