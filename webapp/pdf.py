@@ -1,10 +1,10 @@
 """The PDF adapter: the only module that imports WeasyPrint.
 
-Three things keep a 36-period contract under the 300 ms target (bench/contracts.py):
+Three things cut the time of a 36-period contract (bench/contracts.py; target p50 < 300 ms):
 the font is prepared once (webapp/fonts.py), the user-agent stylesheet is cut down to the
 elements contract templates may use (contract_ua.css), and the cyclic garbage collector
 waits while a document is laid out: WeasyPrint builds tens of thousands of short-lived
-boxes, and generation-0 collections over them cost a fifth of the render.
+objects, and collections over them cost up to a fifth of the render.
 """
 from __future__ import annotations
 
