@@ -1,7 +1,9 @@
 """Inbox queries over the task table: never touches serialized workflows."""
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+import json
+
+from sqlalchemy import Text, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
 
 from .models import DutyHolder, HumanTask
@@ -10,23 +12,38 @@ from .runtime import Actor, SodPolicy
 
 def workable(session: Session, actor: Actor, sod: SodPolicy, limit: int = 50, offset: int = 0,
              business_key: str | None = None) -> tuple[list[HumanTask], int | None]:
-    """Ready tasks assigned to the actor, or unassigned in one of their posts, minus those
-    that separation of duties forbids them on that application."""
-    conflicting = exists().where(and_(
+    """Ready tasks assigned to the actor, or waiting in their queue, minus those that
+    separation of duties forbids them on that application."""
+    mine = HumanTask.assignee == actor.username
+    query = select(HumanTask).where(HumanTask.state == "ready", or_(mine, in_queue(actor)), ~conflicts(actor, sod))
+    if business_key is not None:
+        query = query.where(HumanTask.business_key == business_key)
+    rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit + 1).offset(offset)))
+    more = offset + limit if len(rows) > limit else None
+    return rows[:limit], more
+
+
+def in_queue(actor: Actor):
+    """Unassigned, in one of the actor's posts, and open to them: no candidate list, or one naming them."""
+    return and_(HumanTask.assignee.is_(None), HumanTask.post.in_(actor.posts or {"-"}), _open_to(actor.username))
+
+
+def conflicts(actor: Actor, sod: SodPolicy):
+    """The actor already holds another exclusive duty on the task's application."""
+    return exists().where(and_(
         DutyHolder.business_key == HumanTask.business_key,
         DutyHolder.username == actor.username,
         DutyHolder.duty != HumanTask.duty,
         DutyHolder.duty.in_(sod.exclusive),
         HumanTask.duty.in_(sod.exclusive),
     ))
-    mine = HumanTask.assignee == actor.username
-    queue = and_(HumanTask.assignee.is_(None), HumanTask.post.in_(actor.posts or {"-"}))
-    query = select(HumanTask).where(HumanTask.state == "ready", or_(mine, queue), ~conflicting)
-    if business_key is not None:
-        query = query.where(HumanTask.business_key == business_key)
-    rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit + 1).offset(offset)))
-    more = offset + limit if len(rows) > limit else None
-    return rows[:limit], more
+
+
+def _open_to(username: str):
+    # Candidates are a JSON list; matching its text keeps the query the same on SQLite and PostgreSQL.
+    needle = json.dumps(username).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    text = cast(HumanTask.candidates, Text)
+    return or_(text == "[]", text.like(f"%{needle}%", escape="\\"))
 
 
 def of_business_key(session: Session, business_key: str, states: tuple[str, ...] = ("ready",)) -> list[HumanTask]:

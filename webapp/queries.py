@@ -6,12 +6,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, exists, or_, select
+from sqlalchemy import Integer, cast, or_, select
 from sqlalchemy.orm import Session
 
 from credit import documents, services
 from credit.models import Application, Customer, GridCell, Loan
-from engine.models import AuditEvent, DutyHolder, HumanTask
+from engine import inbox as task_queue
+from engine.models import AuditEvent, HumanTask
 from engine.runtime import Actor, SodPolicy
 
 PAGE = 20
@@ -64,10 +65,7 @@ def inbox(session: Session, actor: Actor, sod: SodPolicy, f: InboxFilters) -> tu
     if f.tab == "mine":
         query = query.where(HumanTask.assignee == actor.username)
     elif f.tab == "queue":
-        conflicting = exists().where(and_(
-            DutyHolder.business_key == HumanTask.business_key, DutyHolder.username == actor.username,
-            DutyHolder.duty != HumanTask.duty, DutyHolder.duty.in_(sod.exclusive), HumanTask.duty.in_(sod.exclusive)))
-        query = query.where(HumanTask.assignee.is_(None), HumanTask.post.in_(actor.posts or {"-"}), ~conflicting)
+        query = query.where(task_queue.in_queue(actor), ~task_queue.conflicts(actor, sod))
     if f.product:
         query = query.where(Application.product_code == f.product)
     if f.stage:

@@ -57,13 +57,21 @@ def test_multi1_may_not_approve_what_they_investigated_but_may_approve_another(a
     assert api.get(f"/applications/{b}", "multi1").get_json()["status"] == "contracting"
 
 
-def test_an_approver_without_enough_authority_cannot_take_the_task(api):
+def test_an_approver_without_enough_authority_cannot_take_the_task_nor_sees_it_offered(app, api):
     app_id = submit(api, 4, amount="250000")  # above multi1's 100,000
     investigate(api, app_id, "investigator1", "investigator2")
     task = api.my_task("approver1", app_id, "approve")
     api.post(f"/tasks/{task['id']}/release", "approver1")
     r = api.post(f"/tasks/{task['id']}/claim", "multi1")
     assert r.status_code == 403 and "only approver1" in r.get_json()["message"]
+    # "What the caller may work on": the unassigned task is offered to approver1 only.
+    offered = lambda user: [t["id"] for t in api.get(f"/tasks?application_id={app_id}", user).get_json()["tasks"]]
+    assert offered("approver1") == [task["id"]] and offered("multi1") == []
+    client = app.test_client()
+    ui_login(client, "multi1")
+    assert task["id"] not in client.get("/inbox?tab=queue").get_data(as_text=True)
+    ui_login(client, "approver1")
+    assert task["id"] in client.get("/inbox?tab=queue").get_data(as_text=True)
 
 
 def test_branch_head_reassigns_with_a_reason_and_separation_still_holds(api):
