@@ -73,7 +73,10 @@ FORMS: dict[str, tuple[str, list[Field]]] = {
         Field("findings", "text", N_("Findings"), max_length=2000),
     ]),
     "manual_allocation": (N_("Manual allocation"), [
-        Field("assignees", "mapping", N_("Role to user name")),
+        # The roles of credit.allocation.ROLE_DUTY (forms may not import the domain; a test keeps them equal).
+        Field("assignees", "mapping", N_("Role to user name"), keys=(
+            "lead_investigator", "assistant_investigator", "approver", "committee_1", "committee_2", "committee_3",
+            "disburser")),
         Field("reason", "text", N_("Reason"), max_length=500),
     ]),
 }

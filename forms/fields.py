@@ -115,6 +115,7 @@ class Field:
     visible_when: tuple[str, Any] | None = None  # shown (and required) only when another field has a value
     required_when: tuple[str, list] | None = None  # optional unless another field takes one of these values
     help: str = ""
+    keys: tuple[str, ...] = ()  # for mappings: the keys a person fills in, and the only ones accepted
 
     def marshmallow(self) -> fields.Field:
         # Conditional fields are validated by the form after the fact, so never required here.
@@ -147,7 +148,9 @@ class Field:
             return fields.List(fields.Nested(schema_class(self.fields)), validate=validate.Length(
                 max=self.max_items, error=N_("Too many entries.")), **kw)
         if k == "mapping":
-            return fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), **kw)
+            key = fields.String(validate=validate.OneOf(self.keys, error=N_("Choose one of the options."))) \
+                if self.keys else fields.String()
+            return fields.Dict(keys=key, values=fields.String(allow_none=True), **kw)
         if k == "file":
             return fields.List(fields.Nested(FileRef), validate=validate.Length(
                 max=self.max_items, error=N_("Too many files.")), **kw)
@@ -185,7 +188,11 @@ class Field:
 
             s.update(type="array", maxItems=self.max_items, items=object_schema(self.fields))
         elif k == "mapping":
-            s.update(type="object", additionalProperties={"type": ["string", "null"]})
+            value = {"type": ["string", "null"]}
+            if self.keys:
+                s.update(type="object", properties={key: value for key in self.keys}, additionalProperties=False)
+            else:
+                s.update(type="object", additionalProperties=value)
         elif k == "file":
             s.update(type="array", maxItems=self.max_items, items={
                 "type": "object", "required": ["id", "sha256"],

@@ -178,3 +178,21 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path):
     wanted = {m.id for m in read_po(pot.open("rb")) if m.id}
     zh = {m.id for m in read_po((root / "webapp/translations/zh/LC_MESSAGES/messages.po").open("rb")) if m.string}
     assert sorted(wanted - zh) == []
+
+
+def test_the_manual_allocation_page_asks_for_every_role(app, api, container):
+    from sqlalchemy import update
+
+    from credit.models import User
+
+    with container.uow() as uow:
+        uow.session.execute(update(User).where(User.username.in_(["investigator1", "investigator2"])).values(on_leave=True))
+        uow.commit()
+    app_id = submit(api, 12, village="V03")
+    task = api.my_task("admin", app_id, "manual_allocation")
+    client = app.test_client()
+    ui_login(client, "admin")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    for label in ("主调查人", "贷审会委员1", "贷审会委员2", "贷审会委员3", "放款岗"):
+        assert label in page, label
+    assert 'name="assignees.committee_3"' in page

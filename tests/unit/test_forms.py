@@ -67,3 +67,13 @@ def test_integer_date_and_id_kinds():
     with pytest.raises(FormErrors) as err:
         validate_fields(fields, schema, {"children": "2", "born": "1990-01-01"})
     assert err.value.errors == {"children": ["Not a whole number."]}
+
+
+def test_manual_allocation_offers_every_allocation_role_and_only_those():
+    from credit.allocation import ROLE_DUTY
+
+    schema = forms.json_schema("manual_allocation")["properties"]["assignees"]
+    assert set(schema["properties"]) == set(ROLE_DUTY) and schema["additionalProperties"] is False
+    ok = forms.validate("manual_allocation", {"assignees": {"committee_2": "committee2"}, "reason": "委员出差"})
+    assert ok["assignees"] == {"committee_2": "committee2"}
+    assert "assignees" in errors("manual_allocation", {"assignees": {"janitor": "admin"}, "reason": "x"})
