@@ -21,6 +21,7 @@ from engine.errors import Forbidden
 from engine.models import HumanTask
 from engine.runtime import Actor
 
+from . import services as use_cases
 from .bootstrap import Container
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -81,10 +82,8 @@ def _submit(c: Container, rng: random.Random, seq: int, products: dict[str, Prod
                           "id_number": idnumber.make("320324", born, seq % 900),
                           "phone": f"139{seq:08d}"[-11:], "annual_income": str(rng.randrange(60, 400) * 1000),
                           "village_code": rng.choice(VILLAGES)}}
-    with c.uow() as uow:
-        app, _ = services.submit_application(uow.session, c.runtime, body, "manager1", None, c.clock.now())
-        uow.commit()
-        return app.id
+    app, _ = use_cases.submit_application(c, "manager1", body)
+    return app.id
 
 
 def _work(c: Container, rng: random.Random, app_id: int, officers: list[Actor], approve_share: float,
@@ -103,13 +102,12 @@ def _work(c: Container, rng: random.Random, app_id: int, officers: list[Actor], 
             if data is None:
                 outcome.waiting[app_id] = task.spec_name
                 return
-            try:
-                c.runtime.complete(uow.session, task.id, actor, data)
-            except Forbidden:
-                outcome.waiting[app_id] = task.spec_name
-                return
-            uow.commit()
-            outcome.tasks_completed += 1
+        try:
+            use_cases.complete_task(c, actor, task.id, data)
+        except Forbidden:
+            outcome.waiting[app_id] = task.spec_name
+            return
+        outcome.tasks_completed += 1
     outcome.waiting[app_id] = "step limit"
 
 
