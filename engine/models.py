@@ -86,7 +86,7 @@ class ProcessInstance(EngineBase):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     process_id: Mapped[str] = mapped_column(String(128))
     business_key: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running | waiting | complete | error
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | complete | failed
     serialization: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -94,6 +94,8 @@ class ProcessInstance(EngineBase):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     ended_at: Mapped[Optional[datetime]]
+    error: Mapped[Optional[str]] = mapped_column(Text)  # why it failed (status `failed`)
+    error_element: Mapped[Optional[str]] = mapped_column(String(128))  # the BPMN element that failed
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -218,8 +218,8 @@ class WorkflowRuntime:
         run.record_raw("task_completed", task.id, {"element": task.spec_name, "form": task.form_key, "data": cleaned})
         try:
             spiff_task.run()
-        except (SpiffWorkflowException, ScriptError) as exc:
-            raise ProcessFailure(_describe(exc), _element(exc) or task.spec_name) from exc
+        except Exception as exc:
+            raise self._contained(exc, task.spec_name)
         self._advance(workflow, run, instance)
         return instance
 
@@ -234,6 +234,33 @@ class WorkflowRuntime:
         workflow, run = self._load(session, instance, actor)
         run.record_raw("timers_checked", None, {})
         self._advance(workflow, run, instance)
+        return instance
+
+    def mark_failed(self, session: Session, instance_id: int, message: str, element: str | None = None,
+                    actor: str = "scheduler") -> ProcessInstance:
+        """Record that an instance failed and stop waking it: status `failed`, the error and its element
+        kept on the row, its timers dropped (so due_instances() no longer returns it), an audit event.
+
+        Call it in a fresh unit of work, after the one that failed has rolled back: the workflow state
+        stays as it was before the failing step, so nothing half-done is kept.
+        """
+        from sqlalchemy import delete
+
+        instance = self._lock_instance(session, instance_id)
+        now = self.clock.now()
+        element = str(element)[:128] if element else None
+        instance.status, instance.error, instance.error_element = "failed", message, element
+        instance.updated_at = now
+        session.execute(delete(Timer).where(Timer.instance_id == instance.id))
+        definition_version, deployment_version = self.definitions.versions(
+            session, instance.definition_id, instance.deployment_id)
+        model_version = f"{instance.process_id}@v{definition_version}/d{deployment_version}"
+        audit.record(session, audit.PendingEvent(
+            at=now, actor=actor, type="instance_failed", instance_id=instance.id,
+            business_key=instance.business_key, data={"element": element, "error": message},
+            model_version=model_version,
+        ))
+        session.flush()
         return instance
 
     # -- internals ------------------------------------------------------------------------
@@ -296,8 +323,8 @@ class WorkflowRuntime:
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
             sync_tasks(run, workflow, instance.id, self.sandbox)
-        except (SpiffWorkflowException, ScriptError) as exc:
-            raise ProcessFailure(_describe(exc), _element(exc)) from exc
+        except Exception as exc:
+            raise self._contained(exc)
         sync_timers(run, workflow, instance.id)
         instance.serialization = self.serializer.dumps(workflow)
         instance.updated_at = run.now
@@ -312,6 +339,12 @@ class WorkflowRuntime:
             raise Conflict("the process moved on meanwhile; reload and try again") from exc
         for process_id, data, key in run.starts:
             self.start(session, process_id, data, run.actor, key)
+
+    def _contained(self, exc: Exception, element: str | None = None) -> Exception:
+        """What to raise for an error caught while a workflow ran (see engine.failures)."""
+        from .failures import contained
+
+        return contained(exc, element)
 
 
 def _task_key(task_id: str) -> str:
