@@ -12,6 +12,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from .decision_tests import run_cases
 from .dmn import Table
 from .lint import NS, LintConfig, ModelError, Problem, lint_bpmn, lint_decisions, parse_xml
+from .lint_modeler import prepare
 from .specs import ModelParser
 
 
@@ -49,6 +50,7 @@ def compile_models(files: dict[str, bytes], config: LintConfig | None = None) ->
     problems: list[Problem] = []
     hashes = {name: sha256(content) for name, content in files.items()}
     bpmn_roots, dmn_files, test_files = {}, {}, {}
+    prepared: dict[str, list[Problem]] = {}
     for name, content in sorted(files.items()):
         kind = kind_of(name)
         if kind is None:
@@ -62,6 +64,9 @@ def compile_models(files: dict[str, bytes], config: LintConfig | None = None) ->
                 bpmn_roots[name] = parse_xml(content, name)
             except ModelError as exc:
                 problems.extend(exc.problems)
+            else:  # modeler dialects, pools drawn for documentation only
+                prepared[name] = prepare(bpmn_roots[name], name)
+                problems.extend(prepared[name])
     tables, dmn_problems = lint_decisions(dmn_files, hashes)
     problems.extend(dmn_problems)
     if not dmn_problems:
@@ -71,7 +76,7 @@ def compile_models(files: dict[str, bytes], config: LintConfig | None = None) ->
     processes: dict[str, tuple[str, str]] = {}
     for name, root in bpmn_roots.items():
         found = root.xpath("//bpmn:process", namespaces=NS)
-        if not found:
+        if not found and not prepared[name]:
             problems.append(Problem(name, None, root.sourceline, "no <bpmn:process> in this file"))
         for proc in found:
             pid = proc.get("id")

@@ -76,6 +76,7 @@ def _code(problems, filename, el, source, mode, what):
 
 def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], processes: set[str]) -> list[Problem]:
     problems: list[Problem] = []
+    from .lint_modeler import lint_modeler; problems += lint_modeler(root, filename, config)  # plain tasks, timers
     lanes: dict[str, str] = {}
     for lane in root.iter(f"{{{NS['bpmn']}}}lane"):
         for ref in lane.xpath("bpmn:flowNodeRef/text()", namespaces=NS):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, NoneTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+
+from .lint_modeler import DONE_FORM
 
 
 class DecisionTask(SpiffBpmnTask):
@@ -44,9 +47,22 @@ class PropertyUserTaskParser(UserTaskParser):
         return spec
 
 
+class DoneFormTaskParser(SpiffTaskParser):
+    """bpmn:task and bpmn:manualTask wait, as SpiffWorkflow has them (manual), for a person in
+    their lane's post, who marks them done on the generic form (lint_modeler refuses those
+    that nobody could finish)."""
+
+    def create_task(self):
+        spec = super().create_task()
+        spec.properties = {"formKey": DONE_FORM}
+        return spec
+
+
 class ModelParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")] = (DecisionTaskParser, DecisionTask)
     OVERRIDE_PARSER_CLASSES[full_tag("userTask")] = (
         PropertyUserTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]
     )
+    OVERRIDE_PARSER_CLASSES[full_tag("task")] = (DoneFormTaskParser, NoneTask)
+    OVERRIDE_PARSER_CLASSES[full_tag("manualTask")] = (DoneFormTaskParser, ManualTask)

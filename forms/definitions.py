@@ -79,4 +79,8 @@ FORMS: dict[str, tuple[str, list[Field]]] = {
             "disburser")),
         Field("reason", "text", N_("Reason"), max_length=500),
     ]),
+    # Plain and manual BPMN tasks (engine.lint_modeler.DONE_FORM): the person confirms it is done.
+    "task_done": (N_("Mark as done"), [
+        Field("remarks", "text", N_("Remarks"), required=False, max_length=1000),
+    ]),
 }
