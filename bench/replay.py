@@ -45,7 +45,7 @@ def seed(c, n: int) -> None:
                        "household_size": rng.randint(1, 6), "deposit_balance": float(rng.randint(0, 80000)),
                        "collateral_ratio": 0.0, "queries_3m": rng.randint(0, 8),
                        "loan_kind": {"RUYI": "consumer", "NONGHU": "farm", "JINGYING": "business"}[product]}
-            score = evaluate(scorecard, {"scoring": scoring}, c.runtime.sandbox).outputs
+            score = evaluate(scorecard, {"scoring": scoring}).outputs
             decisions.append({"application_id": i, "table": "scorecard", "version": "bench", "inputs": {},
                               "outputs": score, "matched_rules": [], "descriptions": [], "context": {"scoring": scoring}, "at": now})
         for table, rows in ((Customer, customers), (Application, apps), (CreditDecision, decisions)):

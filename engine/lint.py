@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .dmn import DecisionError, Table, parse_dmn
-from .sandbox import ScriptError, compile_checked
+from .expressions import check, python_hint
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -66,12 +66,39 @@ def _ext(el, name: str):
     return found[0] if found else None
 
 
-def _code(problems, filename, el, source, mode, what):
-    try:
-        compile_checked(source, mode)
-    except ScriptError as exc:
-        line = el.sourceline + (exc.line - 1 if exc.line and mode == "exec" else 0)
-        problems.append(Problem(filename, el.get("id"), line, f"{what}: {exc}"))
+FEEL_FORMATS = {None, "", "feel", "text/feel", "application/feel", "http://www.omg.org/spec/FEEL/20140401"}
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+
+
+def _code(problems, filename, el, source, what):
+    """Every expression a designer writes is FEEL; a located problem if it is not."""
+    error = check(source or "", what)
+    if error is not None:
+        line = el.sourceline + ((error.line or 1) - 1)
+        problems.append(Problem(filename, el.get("id"), line, error.reason))
+
+
+def _script_problems(problems, filename, el, body: str, result_variable: str | None, what: str) -> None:
+    fmt = el.get("scriptFormat")
+    if fmt is not None and fmt.strip().lower() not in FEEL_FORMATS:
+        problems.append(Problem(filename, el.get("id"), el.sourceline,
+                                f"{what} is written in {fmt}; scripts are FEEL (scriptFormat=\"feel\"), and code runs only "
+                                "as registered service tasks"))
+        return
+    before = len(problems)
+    _code(problems, filename, el, body, what)
+    if len(problems) > before or result_variable:
+        return
+    text = body.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        hint = python_hint(text)
+        problems.append(Problem(filename, el.get("id"), el.sourceline,
+                                f"{what}: {hint + '. ' if hint else ''}A script without a result variable must be a FEEL "
+                                "context whose entries are written to the process data, e.g. {purpose: \"approval\"}"))
+
+
+def result_variable(el) -> str | None:
+    return el.get(f"{{{CAMUNDA}}}resultVariable") or _prop(el, "resultVariable")
 
 
 def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], processes: set[str]) -> list[Problem]:
@@ -97,7 +124,7 @@ def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], proc
             for prop in ("assignee", "dueIn", "candidates"):
                 value = _prop(task, prop)
                 if value:
-                    _code(problems, filename, task, value, "eval", f"{prop} expression")
+                    _code(problems, filename, task, value, f"{prop} expression")
         for task in proc.xpath(".//bpmn:serviceTask", namespaces=NS):
             op = _ext(task, "serviceTaskOperator")
             name = op.get("id") if op is not None else None
@@ -107,7 +134,7 @@ def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], proc
                 problems.append(Problem(filename, task.get("id"), task.sourceline, f"service '{name}' is not registered"))
             if op is not None:
                 for param in op.xpath("spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS):
-                    _code(problems, filename, task, param.get("value") or "None", "eval", f"parameter '{param.get('id')}'")
+                    _code(problems, filename, task, param.get("value") or "null", f"parameter '{param.get('id')}'")
         for task in proc.xpath(".//bpmn:businessRuleTask", namespaces=NS):
             ref = _ext(task, "calledDecisionId")
             ref = (ref.text or "").strip() if ref is not None else ""
@@ -121,12 +148,21 @@ def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], proc
                 problems.append(Problem(filename, call.get("id"), call.sourceline, f"called process '{ref}' is not deployed"))
         for script in proc.xpath(".//bpmn:scriptTask", namespaces=NS):
             body = script.xpath("bpmn:script/text()", namespaces=NS)
-            _code(problems, filename, script, body[0] if body else "", "exec", "script")
+            _script_problems(problems, filename, script, body[0] if body else "", result_variable(script), "script")
+        for kind in ("preScript", "postScript"):
+            for holder in proc.xpath(f".//*[bpmn:extensionElements/spiffworkflow:{kind}]", namespaces=NS):
+                body = holder.xpath(f"bpmn:extensionElements/spiffworkflow:{kind}/text()", namespaces=NS)
+                _script_problems(problems, filename, holder, body[0] if body else "", None, kind)
+        for tag, what in (("loopCardinality", "loop cardinality"), ("completionCondition", "completion condition"),
+                          ("condition", "condition")):
+            for el in proc.xpath(f".//bpmn:{tag}", namespaces=NS):
+                if (el.text or "").strip():
+                    _code(problems, filename, el.getparent(), el.text, what)
         flows = {f.get("id"): f for f in proc.xpath(".//bpmn:sequenceFlow", namespaces=NS)}
         for flow in flows.values():
             cond = flow.xpath("bpmn:conditionExpression/text()", namespaces=NS)
             if cond:
-                _code(problems, filename, flow, cond[0], "eval", "condition")
+                _code(problems, filename, flow, cond[0], "condition")
         for gw in proc.xpath(".//bpmn:exclusiveGateway|.//bpmn:inclusiveGateway", namespaces=NS):
             outgoing = [flows[o.strip()] for o in gw.xpath("bpmn:outgoing/text()", namespaces=NS) if o.strip() in flows]
             outgoing += [f for f in flows.values() if f.get("sourceRef") == gw.get("id") and f not in outgoing]
@@ -139,7 +175,8 @@ def lint_bpmn(root, filename: str, config: LintConfig, decisions: set[str], proc
             if not default:
                 problems.append(Problem(filename, gw.get("id"), gw.sourceline, "gateway has no default flow; some case would find no way out"))
         for timer in proc.xpath(".//bpmn:timerEventDefinition/*", namespaces=NS):
-            _code(problems, filename, timer.getparent().getparent(), timer.text or "", "eval", "timer expression")
+            if (timer.text or "").strip():
+                _code(problems, filename, timer.getparent().getparent(), timer.text, "timer expression")
     return problems
 
 
@@ -153,5 +190,5 @@ def lint_decisions(files: dict[str, bytes], hashes: dict[str, str]) -> tuple[dic
                     problems.append(Problem(filename, table.decision_id, None, f"decision id also defined in {tables[table.decision_id].filename}"))
                 tables[table.decision_id] = table
         except DecisionError as exc:
-            problems.append(Problem(filename, exc.element, exc.line, str(exc).split(": ", 1)[-1]))
+            problems.append(Problem(filename, exc.element, exc.line, exc.message))
     return tables, problems

@@ -1,7 +1,7 @@
 """Keeps the task table and the timer table in step with the workflow after each step."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -9,7 +9,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from .models import DutyHolder, HumanTask, Timer
-from .sandbox import ScriptError
+from .feel import FeelError, YearsMonths, temporal, type_name
 
 if TYPE_CHECKING:
     from .runtime import RunContext, SodPolicy
@@ -97,7 +97,7 @@ class DutyBook:
             self.session.delete(rows.pop((duty, username)))
 
 
-def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[HumanTask]:
+def sync_tasks(run: "RunContext", workflow, instance_id: int, expressions) -> list[HumanTask]:
     session = run.session
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     # The mirror holds exactly the tasks that were ready when the workflow was loaded (an
@@ -116,10 +116,14 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
         spec = task.task_spec
         props: dict[str, Any] = getattr(spec, "properties", {}) or {}
         try:
-            assignee = _evaluate(sandbox, props.get("assignee"), task.data)
-            candidates = _evaluate(sandbox, props.get("candidates"), task.data) or []
-            due_expr = _evaluate(sandbox, props.get("dueIn"), task.data)
-        except ScriptError as exc:
+            assignee = _evaluate(expressions, props.get("assignee"), task.data)
+            candidates = _evaluate(expressions, props.get("candidates"), task.data) or []
+            due_at = _due(expressions, props.get("dueIn"), task.data, run.now)
+            if assignee is not None and not isinstance(assignee, str):
+                raise FeelError(f"the assignee of {spec.name} must be a user name, not {assignee!r}")
+            if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
+                raise FeelError(f"candidates of {spec.name} must be a list of user names")
+        except FeelError as exc:
             exc.element = spec.name
             raise
         duty = props.get("duty")
@@ -128,12 +132,6 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
             refused = run.duties.conflict(assignee, duty)
             if refused:
                 assignee = None
-        if not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates):
-            raise ScriptError(f"candidates of {spec.name} must be a list of user names")
-        due_at = None
-        if due_expr:
-            due_at = run.now + TimerEventDefinition.get_timedelta_from_start(
-                TimerEventDefinition.parse_iso_duration(due_expr), run.now)
         ht = HumanTask(
             id=tid, instance_id=instance_id, business_key=run.business_key, process_id=task.workflow.spec.name,
             spec_name=spec.name, title=spec.bpmn_name or spec.name, form_key=props.get("formKey", ""),
@@ -150,7 +148,30 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, sandbox) -> list[H
     return created
 
 
-def _evaluate(sandbox, expression: str | None, data: dict) -> Any:
+def _evaluate(expressions, expression: str | None, data: dict) -> Any:
     if not expression:
         return None
-    return sandbox.evaluate(expression, data)
+    return expressions.evaluate(expression, data)
+
+
+def _due(expressions, expression: str | None, data: dict, now: datetime) -> datetime | None:
+    """A due expression gives a duration (`duration("P2D")`, or its ISO text) or a date and time."""
+    if not expression:
+        return None
+    value = expressions.value(expression, data)
+    if isinstance(value, str):
+        value = temporal.parse_duration(value) or temporal.parse_date_time(value)
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return now + value
+    if isinstance(value, YearsMonths):
+        moved = temporal.add_months(now, value.months)
+        if moved is None:
+            raise FeelError("due date out of range")
+        return moved
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise FeelError(f"a due expression must give a duration or a date and time, not a {type_name(value)}")

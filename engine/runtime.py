@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock as clock_mod
@@ -25,7 +24,8 @@ from .definitions import DefinitionStore
 from .errors import Conflict, Forbidden, NotFound, ProcessFailure
 from .mirror import DutyBook, sync_tasks, sync_timers, waiting_timers
 from .models import HumanTask, ProcessInstance, Timer
-from .sandbox import Sandbox, ScriptError
+from .expressions import Expressions
+from .feel import Limits
 from .script_engine import RuntimeScriptEngine
 from .serialization import StateSerializer
 from .services import ServiceRegistry
@@ -83,7 +83,7 @@ class WorkflowRuntime:
         definitions: DefinitionStore,
         services: ServiceRegistry,
         *,
-        helpers: Mapping[str, Callable[..., Any]] | None = None,
+        limits: Limits | None = None,
         clock: clock_mod.Clock | None = None,
         sod: SodPolicy = SodPolicy(),
         validate_form: FormValidator | None = None,
@@ -91,7 +91,7 @@ class WorkflowRuntime:
     ):
         self.definitions = definitions
         self.services = services
-        self.sandbox = Sandbox(helpers)
+        self.expressions = Expressions(limits)
         self.clock = clock or clock_mod.Clock()
         self.sod = sod
         self.validate_form = validate_form
@@ -265,7 +265,7 @@ class WorkflowRuntime:
 
     # -- internals ------------------------------------------------------------------------
     def _engine(self, run: RunContext) -> RuntimeScriptEngine:
-        return RuntimeScriptEngine(self.sandbox, self.services, run)
+        return RuntimeScriptEngine(self.expressions, self.services, run)
 
     def _lock_instance(self, session: Session, instance_id: int) -> ProcessInstance:
         # FOR UPDATE serialises writers on one instance; the version column catches the rest.
@@ -322,11 +322,11 @@ class WorkflowRuntime:
             with clock_mod.use(self.clock):
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
-            sync_tasks(run, workflow, instance.id, self.sandbox)
+            sync_tasks(run, workflow, instance.id, self.expressions)
+            sync_timers(run, workflow, instance.id)
+            instance.serialization = self.serializer.dumps(workflow)
         except Exception as exc:
             raise self._contained(exc)
-        sync_timers(run, workflow, instance.id)
-        instance.serialization = self.serializer.dumps(workflow)
         instance.updated_at = run.now
         if workflow.completed:
             instance.status, instance.ended_at = "complete", run.now
@@ -352,14 +352,3 @@ def _task_key(task_id: str) -> str:
         return str(UUID(str(task_id)))
     except ValueError:
         raise NotFound(f"no task {task_id}") from None
-
-
-def _element(exc: Exception) -> str | None:
-    task = getattr(exc, "task", None)
-    return task.task_spec.name if task is not None else getattr(exc, "element", None)
-
-
-def _describe(exc: Exception) -> str:
-    parts = [str(exc)]
-    parts += [n for n in getattr(exc, "__notes__", []) or [] if n not in parts[0]]
-    return " ".join(parts)

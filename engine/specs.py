@@ -66,3 +66,19 @@ class ModelParser(SpiffBpmnParser):
     )
     OVERRIDE_PARSER_CLASSES[full_tag("task")] = (DoneFormTaskParser, NoneTask)
     OVERRIDE_PARSER_CLASSES[full_tag("manualTask")] = (DoneFormTaskParser, ManualTask)
+
+
+class FeelScriptTaskParser(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][0]):
+    """Script tasks keep their result variable (camunda:resultVariable or a `resultVariable`
+    property): the FEEL value goes there; without one the script is a context written to the data."""
+
+    def create_task(self):
+        spec = super().create_task()
+        from .lint import result_variable
+
+        spec.result_variable = result_variable(self.node)
+        return spec
+
+
+ModelParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")] = (
+    FeelScriptTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1])

@@ -20,7 +20,7 @@ from credit import pricing
 from credit.models import Application, CreditDecision, Customer, Product
 from engine.decision_tests import run_cases
 from engine.dmn import DecisionError, Table, evaluate, parse_dmn
-from engine.sandbox import ScriptError
+from engine.feel import FeelError, to_plain
 
 from .bootstrap import Container
 
@@ -50,19 +50,24 @@ class Tally:
         return out
 
 
-def _terms(tables: dict[str, Table], sandbox, outputs: dict, table_id: str, ctx: dict, row) -> tuple[bool, Decimal, Decimal]:
+def _outputs(table: Table, data: dict) -> dict:
+    """A table's outputs as stored decisions hold them (plain JSON values)."""
+    return to_plain(evaluate(table, data).outputs)
+
+
+def _terms(tables: dict[str, Table], outputs: dict, table_id: str, ctx: dict, row) -> tuple[bool, Decimal, Decimal]:
     """Outcome of one application from the scoring chain, starting after `table_id`'s outputs."""
     app, cust, product = row
     data = dict(ctx)
     data.update(outputs)
     if table_id == "scorecard":
-        data.update(evaluate(tables["risk_band"], data, sandbox).outputs)
+        data.update(_outputs(tables["risk_band"], data))
     if table_id in ("scorecard", "risk_band", "pricing") and "income_multiple" not in data:
-        data.update(evaluate(tables["limit_policy"], data, sandbox).outputs)
+        data.update(_outputs(tables["limit_policy"], data))
     if table_id != "pricing":
-        data.update(evaluate(tables["pricing"], data, sandbox).outputs)
+        data.update(_outputs(tables["pricing"], data))
     if table_id == "limit_policy":
-        data.update(evaluate(tables["risk_band"], data, sandbox).outputs)
+        data.update(_outputs(tables["risk_band"], data))
     limit = pricing.limit(product.max_amount, cust.annual_income, Decimal(str(data["income_multiple"])),
                           cust.existing_debt, app.collateral_value, Decimal(str(data["ltv"])),
                           Decimal(str(data["band_factor"])))
@@ -76,7 +81,6 @@ def replay(c: Container, path: pathlib.Path, since: datetime, batch: int = 1000)
     [candidate] = parse_dmn(path.read_bytes(), path.name)[:1]
     table_id = candidate.decision_id
     report: dict[str, Any] = {"table": table_id, "file": path.name, "since": since.isoformat()}
-    sandbox = c.runtime.sandbox
     with c.uow() as uow:  # read-only: never committed
         session = uow.session
         deployed = c.definitions.compiled(session, c.definitions.latest(session).id).tables
@@ -103,8 +107,8 @@ def replay(c: Container, path: pathlib.Path, since: datetime, batch: int = 1000)
                     facts[app.id] = (app, cust, product)
             for r in rows:
                 try:
-                    new = evaluate(candidate, r.context, sandbox).outputs
-                except (DecisionError, ScriptError):
+                    new = _outputs(candidate, r.context)
+                except (DecisionError, FeelError):
                     errors += 1
                     continue
                 evaluated += 1
@@ -118,9 +122,9 @@ def replay(c: Container, path: pathlib.Path, since: datetime, batch: int = 1000)
                     after.add(not next(iter(new.values())))
                 elif table_id in SCORING_CHAIN and r.application_id in facts:
                     try:
-                        before.add(*_terms(deployed, sandbox, r.outputs, table_id, r.context, facts[r.application_id]))
-                        after.add(*_terms(tables, sandbox, new, table_id, r.context, facts[r.application_id]))
-                    except (DecisionError, ScriptError, KeyError):
+                        before.add(*_terms(deployed, r.outputs, table_id, r.context, facts[r.application_id]))
+                        after.add(*_terms(tables, new, table_id, r.context, facts[r.application_id]))
+                    except (DecisionError, FeelError, KeyError):
                         errors += 1
 
         for row in session.scalars(query):

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from .budget import DEFAULT_LIMITS, Budget, BudgetExceeded, Limits
+from .builtins import BUILTINS
 from .compiler import Env, Node, Test, ToClosures
 from .grammar import parser
 from .lexer import tokenize
@@ -31,6 +32,7 @@ __all__ = [
 class Expression:
     source: str
     node: Node
+    unknown_functions: frozenset[str] = frozenset()  # called names that are neither built-in nor defined here
 
     @property
     def names(self) -> frozenset[str]:
@@ -99,7 +101,10 @@ def _parse(source: str, start: str, names: Iterable[str]):
         raise FeelError("empty expression", source, 0)
     try:
         tree = parser().parse(tokens, start=start)
-        return ToClosures(source).transform(tree)
+        closures = ToClosures(source)
+        result = closures.transform(tree)
+        unknown = frozenset(closures.calls - closures.defines - set(BUILTINS))
+        return result, unknown
     except UnexpectedToken as exc:
         tok = exc.token
         pos = getattr(tok, "start_pos", None)
@@ -120,7 +125,8 @@ def _parse(source: str, start: str, names: Iterable[str]):
 
 @lru_cache(maxsize=8192)
 def _expression(source: str, names: frozenset[str]) -> Expression:
-    return Expression(source, _parse(source, "start_expr", names))
+    node, unknown = _parse(source, "start_expr", names)
+    return Expression(source, node, unknown)
 
 
 @lru_cache(maxsize=8192)
@@ -140,9 +146,9 @@ def _unary(source: str, names: frozenset[str]) -> UnaryTests:
             inner_start = tokens[1].end_pos
             inner_end = tokens[-1].start_pos
             inner = " " * inner_start + text[inner_start:inner_end]  # keep positions for errors
-            tests = _parse(inner, "start_tests", names)
+            tests, _ = _parse(inner, "start_tests", names)
             return UnaryTests(source, tuple(tests), negated=True)
-    return UnaryTests(source, tuple(_parse(text, "start_tests", names)))
+    return UnaryTests(source, tuple(_parse(text, "start_tests", names)[0]))
 
 
 def parse_expression(source: str, names: Iterable[str] = ()) -> Expression:

@@ -372,4 +372,4 @@ def _join(budget, items, delimiter=None):
     return (delimiter or "").join(parts)
 
 
-from . import builtins_lists, builtins_time  # noqa: E402,F401  (register the rest)
+from . import builtins_lists, builtins_numbers, builtins_time  # noqa: E402,F401  (register the rest)

@@ -10,9 +10,14 @@ from .builtins import builtin, text
 from .temporal import DAY_NAMES, MONTH_NAMES
 from .values import CONTEXT, Range, norm
 
+def _engine_clock() -> dt.datetime:
+    from ..clock import utcnow
+
+    return utcnow()
+
+
 # `now()` and `today()` read the engine's clock, so tests that move time move FEEL too.
-CLOCK: contextvars.ContextVar[Callable[[], dt.datetime]] = contextvars.ContextVar(
-    "feel_clock", default=lambda: dt.datetime.now(dt.timezone.utc))
+CLOCK: contextvars.ContextVar[Callable[[], dt.datetime]] = contextvars.ContextVar("feel_clock", default=_engine_clock)
 
 
 def _day(v: Any) -> dt.date | None:

@@ -49,3 +49,25 @@ def is_instance(value: Any, t: tuple) -> bool:
     if kind == "function":
         return isinstance(value, Function)
     return False
+
+
+class TypeRules:
+    """The parse-tree rules for type names (`list<number>`, `context<a: string>`), mixed into the compiler."""
+
+    def type_name(self, c):
+        return ("name", c[0].value)
+
+    def type_generic(self, c):
+        args = [x for x in c[1:] if isinstance(x, tuple)]
+        return ("generic", c[0].value, args)
+
+    def type_context(self, c):
+        entries = [x for x in c[1:] if isinstance(x, tuple) and x[0] == "entry"]
+        return ("context", {k: t for _, k, t in entries})
+
+    def type_entry(self, c):
+        return ("entry", c[0].value, c[2])
+
+    def type_function(self, c):
+        parts = [x for x in c if isinstance(x, tuple)]
+        return ("function", parts[:-1], parts[-1])

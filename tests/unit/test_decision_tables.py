@@ -24,7 +24,7 @@ def test_cases_pass_and_every_rule_is_seen_firing_and_silent(compiled, table):
     assert problems == [] and count > 0
     cases = json.loads(path.read_text())["cases"]
     rules = {r.id for r in compiled.tables[table].rules}
-    unconditional = {r.id for r in compiled.tables[table].rules if all(t is None for t in r.tests)}
+    unconditional = {r.id for r in compiled.tables[table].rules if all(t.tests is None for t in r.tests)}
     fired = {rid for c in cases for rid in c.get("fires", [])}
     silent = {rid for c in cases for rid in rules - set(c.get("fires", []))}
     assert rules - fired == set(), "rules never seen firing"
@@ -34,10 +34,10 @@ def test_cases_pass_and_every_rule_is_seen_firing_and_silent(compiled, table):
 def test_rule_sets_are_as_rich_as_the_bank_needs(compiled):
     t = compiled.tables
     assert len(t["admission"].rules) >= 15 and len(t["anti_fraud"].rules) >= 15
-    characteristics = {label for label, _, _ in t["scorecard"].inputs}
+    characteristics = {i.label for i in t["scorecard"].table.inputs}
     assert len(characteristics) >= 12
-    assert t["scorecard"].aggregation == "SUM" and t["risk_band"].hit_policy == "UNIQUE"
-    assert {"product_code", "amount", "guarantee"} <= {src.split("'")[1] for _, src, _ in t["approval_authority"].inputs}
+    assert t["scorecard"].table.aggregation == "SUM" and t["risk_band"].hit_policy == "UNIQUE"
+    assert {"product_code", "amount", "guarantee"} <= {i.expression.source.split(".")[1] for i in t["approval_authority"].table.inputs}
 
 
 def test_admission_edges_named_in_the_design():

@@ -16,7 +16,8 @@ from typing import Any
 
 from .. import feel
 from .errors import DecisionError
-from .model import Decision, Evaluation, Model, load_model
+from .loader import load_model
+from .model import Decision, Evaluation, Model
 from .overlap import unique_overlaps
 
 Table = Decision  # what a BPMN business rule task calls

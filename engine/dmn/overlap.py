@@ -29,25 +29,11 @@ def _cmp(a, b) -> int | None:
     return ops.compare(a, b)
 
 
-def _value(test) -> Any:
-    try:
-        return test.node.fn(_EMPTY)
-    except Exception:
-        return UNKNOWN
-
-
-class _Empty:
-    def __init__(self):
-        from ..feel.compiler import Env
-
-        self.env = Env({}, None, feel.Budget())
-
-
 def _const(test):
     """The constant a test compares with, if it reads no names."""
     if test.node.names:
         return UNKNOWN, False
-    from ..feel.compiler import Env
+    from ..feel.evaluation import Env
 
     try:
         return test.node.fn(Env({}, None, feel.Budget())), True
@@ -166,5 +152,3 @@ def unique_overlaps(table) -> list[tuple[str, str]]:
                 clashes.append((ri.id, rj.id))
     return clashes
 
-
-_EMPTY = None
