@@ -14,9 +14,10 @@ from .feel import Budget, FeelError, Limits
 
 # Script text that is plainly Python: an assignment, an import, a definition, a subscript with a
 # quoted key, a method call. Said so at deploy, with the line, instead of a bare syntax error.
+_STATEMENT = re.compile(r"^\s*(import|from\s+\S+\s+import|def|class|while|lambda|print)\b", re.M)
 _PYTHON_HINTS = [
     (re.compile(r"^\s*[A-Za-z_][\w.]*\s*(\[[^\]]*\])?\s*=[^=]", re.M), "an assignment"),
-    (re.compile(r"^\s*(import|from\s+\S+\s+import|def|class|while|return|print)\b", re.M), "a Python statement"),
+    (_STATEMENT, "a Python statement"),
     (re.compile(r"\[\s*'[^']*'\s*\]"), "a subscript with a quoted key"),
     (re.compile(r"\.(get|append|items|keys|values|format|lower|upper)\("), "a Python method call"),
     (re.compile(r"==|\bnot\s+[A-Za-z_(]|\blen\("), "a Python operator"),
@@ -74,6 +75,8 @@ def check(source: str, what: str = "expression") -> FeelError | None:
         if hint:
             return FeelError(f"{what}: {hint}", source, exc.position)
         return FeelError(f"{what}: {exc.reason}", source, exc.position)
+    if _STATEMENT.search(source):  # `import os` also reads as FEEL: the name "import os"
+        return FeelError(f"{what}: {python_hint(source)}", source, None)
     if expression.unknown_functions:
         names = ", ".join(sorted(expression.unknown_functions))
         hint = " (Python's len is FEEL's count)" if "len" in expression.unknown_functions else ""

@@ -1,4 +1,4 @@
-"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay | simulate."""
+"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay|evaluate | simulate."""
 from __future__ import annotations
 
 import argparse
@@ -116,6 +116,47 @@ def cmd_decisions(c: Container, args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    """Print the decision's value as JSON and nothing else; a located error on stderr and exit 1."""
+    from engine import dmn, feel
+    from engine.feel import jsonio
+
+    path = pathlib.Path(args.model)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        context = jsonio.loads(args.context)
+    except ValueError as exc:
+        print(f"--context: not JSON: {exc}", file=sys.stderr)
+        return 1
+    if not isinstance(context, dict):
+        print("--context: must be a JSON object of input names and values", file=sys.stderr)
+        return 1
+    try:
+        model = dmn.load_model(content, path.name)
+        key = args.decision or _only_decision(model)
+        value = model.evaluate(key, context, strict=args.strict)
+    except (dmn.DecisionError, feel.FeelError) as exc:
+        print(f"{path.name}: {exc}" if not str(exc).startswith(path.name) else str(exc), file=sys.stderr)
+        return 1
+    print(jsonio.dumps(value))
+    return 0
+
+
+def _only_decision(model) -> str:
+    from engine.dmn import DecisionError
+
+    required = {r for d in model.decisions.values() for r in d.requires}
+    tops = [d for d in model.decisions.values() if d.id not in required]
+    if len(tops) != 1:
+        names = ", ".join(sorted(d.name for d in tops))
+        raise DecisionError(f"the model has several decisions ({names}); say which with --decision", model.filename)
+    return tops[0].id
+
+
 def cmd_scheduler(c: Container, args) -> int:
     from .scheduler import run_forever
 
@@ -178,10 +219,18 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("table", help="the candidate .dmn file")
     rp.add_argument("--since", required=True, help="date (YYYY-MM-DD) of the oldest decision to replay")
     rp.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev = decisions_sub.add_parser("evaluate", help="evaluate a decision of a DMN model; prints its value as JSON")
+    ev.add_argument("model", help="the .dmn file")
+    ev.add_argument("--decision", help="name or id (default: the model's one top-level decision)")
+    ev.add_argument("--context", required=True, help='JSON object of input values, e.g. {"Age": 17}')
+    ev.add_argument("--strict", action="store_true",
+                    help="as processes run tables: no match or an overlap under UNIQUE is an error, not null")
     sim = sub.add_parser("simulate", help="submit applications and work them as the demo officers would")
     sim.add_argument("--applications", type=int, default=10)
     sim.add_argument("--seed", type=int, default=0, help="the same seed gives the same applicants and choices")
     args = parser.parse_args(argv)
+    if args.command == "decisions" and args.decisions_command == "evaluate":
+        return cmd_evaluate(args)  # a model and a context: no database, no app
     container = bootstrap()
     handler = {"init": cmd_init, "serve": cmd_serve, "scheduler": cmd_scheduler, "deploy": cmd_deploy,
                "audit": cmd_audit, "decisions": cmd_decisions, "simulate": cmd_simulate}[args.command]

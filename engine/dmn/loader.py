@@ -169,8 +169,8 @@ class _Loader:
         raise DecisionError(f"{kind} is not supported", **self.where(el))
 
     def function(self, el, name: str) -> Run:
-        kind = (el.get("kind") or "FEEL").upper()
-        if kind != "FEEL":
+        kind = el.get("kind") or "FEEL"
+        if kind.upper() != "FEEL":
             raise DecisionError(f"{kind} functions are not supported; write the logic in FEEL", **self.where(el))
         params = tuple(p.get("name") for p in _kids(el, "formalParameter"))
         body_el = next((c for c in _kids(el) if _local(c.tag) in BOXED), None)

@@ -14,6 +14,7 @@ MULTIPLE = {"RULE ORDER", "OUTPUT ORDER", "COLLECT"}
 AGGREGATIONS = {None, "SUM", "MIN", "MAX", "COUNT"}
 _SHORT = {"U": "UNIQUE", "A": "ANY", "P": "PRIORITY", "F": "FIRST", "R": "RULE ORDER", "O": "OUTPUT ORDER",
           "C": "COLLECT", "RULE_ORDER": "RULE ORDER", "OUTPUT_ORDER": "OUTPUT ORDER"}
+_COLLECT_SHORT = {"C+": "SUM", "C<": "MIN", "C>": "MAX", "C#": "COUNT"}
 
 
 @dataclass
@@ -156,6 +157,10 @@ class Table:
 
 def hit_policy(raw: str | None, aggregation: str | None, where: dict) -> tuple[str, str | None]:
     policy = (raw or "UNIQUE").strip().upper()
+    if policy in _COLLECT_SHORT:  # the table notation C+, C<, C>, C# written into the attribute
+        if aggregation:
+            raise DecisionError(f"hit policy {raw} already names its aggregation", **where)
+        policy, aggregation = "COLLECT", _COLLECT_SHORT[policy]
     policy = _SHORT.get(policy, policy.replace("_", " "))
     if policy not in SINGLE | MULTIPLE:
         raise DecisionError(f"hit policy {raw} is not a DMN hit policy (U, A, P, F, R, O, C)", **where)

@@ -85,6 +85,10 @@ class UnaryTests:
 def _run(source: str, thunk) -> Any:
     try:
         return thunk()
+    except BudgetExceeded as exc:
+        if exc.source is None:
+            raise BudgetExceeded(exc.reason, exc.position, source) from None
+        raise
     except FeelError as exc:
         if exc.source is None:
             raise FeelError(exc.reason, source, exc.position) from None
@@ -107,7 +111,7 @@ def _parse(source: str, start: str, names: Iterable[str]):
         return result, unknown
     except UnexpectedToken as exc:
         tok = exc.token
-        pos = getattr(tok, "start_pos", None)
+        pos = len(source.rstrip()) if tok.type == "$END" else getattr(tok, "start_pos", None)
         what = "end of expression" if tok.type == "$END" else repr(str(tok))
         raise FeelError(f"unexpected {what}", source, pos if pos is not None else len(source)) from None
     except UnexpectedEOF:

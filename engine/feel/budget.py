@@ -54,5 +54,5 @@ class Budget:
 
 
 class BudgetExceeded(FeelError):
-    def __init__(self, message: str, position: int | None = None):
-        super().__init__(message, None, position)
+    def __init__(self, message: str, position: int | None = None, source: str | None = None):
+        super().__init__(message, source, position)

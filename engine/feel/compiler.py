@@ -11,6 +11,7 @@ from decimal import Decimal
 from lark import Token, Transformer
 
 from . import ops, temporal, types
+from .budget import BudgetExceeded
 from .types import TypeRules
 from .builtins import BUILTINS
 from .evaluation import (Env, Node, Test, _item_scope, _iterate, _names, _nodes, _pos, _truth, compare_op, get_path,
@@ -120,9 +121,15 @@ class ToClosures(TypeRules, Transformer):
     # -- operators -------------------------------------------------------------------------
     def _binary(self, c, op):
         a, b = c[0].fn, c[2].fn
+        pos = _pos(c[1])
 
         def f(env):
-            return op(a(env), b(env))
+            try:
+                return op(a(env), b(env))
+            except BudgetExceeded as exc:
+                if exc.position is None:
+                    raise BudgetExceeded(exc.reason, pos) from None
+                raise
         return Node(f, _names(c[0], c[2]), c[0].pos)
 
     def add(self, c):

@@ -188,6 +188,19 @@ def invoke(fn: Any, args: list, budget, label: str, source: str | None, pos: int
     elif n > len(fn.params) or n < len(fn.params) - fn.optional:
         return None
     budget.tick(1, pos)
+    try:
+        return _call(fn, args, budget, pos)
+    except FeelError as exc:
+        if exc.position is not None or pos is None:
+            raise
+        from .budget import BudgetExceeded
+
+        if isinstance(exc, BudgetExceeded):
+            raise BudgetExceeded(exc.reason, pos) from None
+        raise FeelError(exc.reason, None, pos) from None
+
+
+def _call(fn: Function, args: list, budget, pos: int | None) -> Any:
     if fn.wants_budget:
         budget.depth += 1
         if budget.depth > budget.limits.depth:

@@ -126,7 +126,9 @@ def _string(source: str, i: int, start: int) -> tuple[str, int]:
                             i += 6
                     out.append(chr(code) if code <= 0x10FFFF else "\ufffd")
                     continue
-            raise FeelError(f"unknown escape \\{nxt}", source, i)
+            out.append(ch)  # not a FEEL escape (a regular expression's \d, say): kept as written
+            i += 1
+            continue
         out.append(ch)
         i += 1
     raise FeelError("unterminated string", source, start)
