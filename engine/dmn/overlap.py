@@ -14,7 +14,15 @@ from .. import feel
 from ..feel import ops
 from ..feel.values import Range
 
-NEG, POS = "-inf", "+inf"
+class _Infinity:
+    def __init__(self, sign: str):
+        self.sign = sign
+
+    def __repr__(self) -> str:
+        return f"{self.sign}inf"
+
+
+NEG, POS = _Infinity("-"), _Infinity("+")  # objects, so that no cell value can be taken for them
 Interval = tuple[Any, bool, Any, bool]  # low, low included, high, high included
 UNKNOWN = None
 
@@ -22,9 +30,9 @@ UNKNOWN = None
 def _cmp(a, b) -> int | None:
     if a is b:
         return 0
-    if a == NEG or b == POS:
+    if a is NEG or b is POS:
         return -1
-    if a == POS or b == NEG:
+    if a is POS or b is NEG:
         return 1
     return ops.compare(a, b)
 
@@ -88,14 +96,14 @@ def _complement(intervals: list[Interval]) -> list[Interval] | None:
         c = _cmp(lo, a)
         if c is None:
             return None
-        if c < 0 or (c == 0 and not a_inc and not lo_inc and lo != NEG):
+        if c < 0 or (c == 0 and not a_inc and not lo_inc and lo is not NEG):
             out.append((lo, lo_inc, a, not a_inc))
         hi_c = _cmp(b, lo)
         if hi_c is None:
             return None
         if hi_c > 0 or (hi_c == 0 and b_inc):
             lo, lo_inc = b, not b_inc
-    if lo != POS:
+    if lo is not POS:
         out.append((lo, lo_inc, POS, False))
     return out
 
@@ -120,7 +128,7 @@ def _meet(x: Interval, y: Interval) -> bool | None:
     # x and y intersect unless one ends before the other starts.
     e1, e2 = _cmp(b, c), _cmp(d, a)
     if e1 is None or e2 is None:
-        kinds = {type(v) for v in (a, b, c, d) if v not in (NEG, POS)}
+        kinds = {type(v) for v in (a, b, c, d) if not isinstance(v, _Infinity)}
         return False if len(kinds) > 1 else None  # different types never meet
     if e1 < 0 or (e1 == 0 and not (bi and ci)):
         return False
