@@ -119,7 +119,7 @@ def preview_contract_template(c: Container, name: str, source: str) -> bytes:
     """The candidate rendered with sample data among the active templates, watermarked 样本; nothing stored."""
     from credit import contract_templates, contracts
 
-    from .pdf import html_to_pdf
+    from .pdf import RenderRefused, html_to_pdf
 
     with c.uow() as uow:
         sources = {k: t.source for k, t in contract_templates.active(uow.session).items()}
@@ -128,4 +128,7 @@ def preview_contract_template(c: Container, name: str, source: str) -> bytes:
     if problems:
         raise contract_templates.TemplateRefused(problems)
     entry = name if name in ("contract", "first_inspection_report") or "extends" in source else contracts.ENTRY
-    return html_to_pdf(contract_templates.render_html({**sources, name: source}, entry, sample))
+    try:
+        return html_to_pdf(contract_templates.render_html({**sources, name: source}, entry, sample))
+    except RenderRefused as exc:  # a resource the fetcher refused: said to the designer, with its line if it shows
+        raise contract_templates.refusal(name, source, sources, exc.problems) from None

@@ -97,6 +97,17 @@ _PATTERNS = [
      lambda m: _("element <%(name)s> is not supported in contract templates", name=m[1])),
     (re.compile(r"syntax error: (.*)$"), lambda m: _("syntax error: %(detail)s", detail=m[1])),
     (re.compile(r"UndefinedError: .* has no attribute '(.+)'$"), lambda m: _("unknown field '%(name)s'", name=m[1])),
+    (re.compile(r"attribute '(.+)' of <(.+)> is not supported in contract templates$"),
+     lambda m: _("attribute '%(name)s' of <%(element)s> is not supported in contract templates", name=m[1], element=m[2])),
+    (re.compile(r"refused by the template sandbox: (.*)$"), lambda m: _("refused by the template sandbox: %(detail)s", detail=m[1])),
+    (re.compile(r"URL '(.+)' is refused: "),
+     lambda m: _("URL '%(url)s' is refused: contract templates may embed only PNG, JPEG or GIF images inline, "
+                 "never files or network addresses", url=m[1])),
+    (re.compile(r"@([\w-]+) is not supported in contract templates"),
+     lambda m: _("@%(rule)s is not supported in contract templates", rule=m[1])),
+    (re.compile(r"resource '(.+)' refused: "),
+     lambda m: _("resource '%(url)s' refused: a contract reads only its own font and stylesheets and fetches "
+                 "nothing from the network", url=m[1])),
 ]
 
 
