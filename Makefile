@@ -17,12 +17,15 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# Chromium (browser tests), Noto CJK fonts (pages, contracts) and poppler (PDF checks) from Debian when missing.
+# Chromium (browser tests), Noto CJK fonts (pages, contracts), poppler (PDF checks) and HarfBuzz's
+# subsetter (fast contract PDFs) from Debian when missing.
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(APT_GET) update -q && $(APT_GET) install -y -q chromium; }
 	@fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || { $(APT_GET) update -q && $(APT_GET) install -y -q fonts-noto-cjk; }
 	@command -v pdftoppm >/dev/null 2>&1 || { $(APT_GET) update -q && $(APT_GET) install -y -q poppler-utils; }
+	@# Without HarfBuzz's subsetter WeasyPrint subsets fonts in Python: a contract takes ~3x as long.
+	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { $(APT_GET) update -q && $(APT_GET) install -y -q libharfbuzz-subset0; }
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
