@@ -19,7 +19,7 @@ from typing import Any, Callable
 import jinja2
 import markupsafe
 from jinja2 import nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -27,6 +27,7 @@ from . import contract_markup
 from . import documents  # noqa: F401  (document_blob, which contracts point at)
 from .contract_markup import ALLOWED_ELEMENTS
 from .models import CreditBase
+from .template_sandbox import BoundedSandbox
 
 MAX_TEMPLATE_BYTES = 256 * 1024
 _NOT_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<!--.*?-->", re.S)
@@ -99,8 +100,8 @@ def environment(sources: dict[str, str], finalize: Callable | None = None) -> ji
         # Returning the name as the file name puts it in tracebacks, so errors can name their line.
         return (files[name], name, lambda: True) if name in files else None
 
-    return ImmutableSandboxedEnvironment(loader=jinja2.FunctionLoader(load), undefined=jinja2.StrictUndefined,
-                                         autoescape=True, finalize=finalize)
+    return BoundedSandbox(loader=jinja2.FunctionLoader(load), undefined=jinja2.StrictUndefined,
+                          autoescape=True, finalize=finalize)
 
 
 class _RawOutputs:
