@@ -23,34 +23,17 @@ def _decimal(n, scale):
     return _scaled(n, scale, decimal.ROUND_HALF_EVEN)
 
 
-@builtin("floor", "n, scale", optional=1)
-def _floor(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_FLOOR)
+def _rounding(name: str, mode: str) -> None:
+    def fn(n, scale=None):
+        return _scaled(n, scale if scale is not None else Decimal(0), mode)
+    fn.__name__ = name.replace(" ", "_")
+    builtin(name, "n, scale", optional=1)(fn)
 
 
-@builtin("ceiling", "n, scale", optional=1)
-def _ceiling(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_CEILING)
-
-
-@builtin("round up", "n, scale", optional=1)
-def _round_up(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_UP)
-
-
-@builtin("round down", "n, scale", optional=1)
-def _round_down(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_DOWN)
-
-
-@builtin("round half up", "n, scale", optional=1)
-def _round_half_up(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_HALF_UP)
-
-
-@builtin("round half down", "n, scale", optional=1)
-def _round_half_down(n, scale=None):
-    return _scaled(n, scale if scale is not None else Decimal(0), decimal.ROUND_HALF_DOWN)
+for _name, _mode in (("floor", decimal.ROUND_FLOOR), ("ceiling", decimal.ROUND_CEILING), ("round up", decimal.ROUND_UP),
+                     ("round down", decimal.ROUND_DOWN), ("round half up", decimal.ROUND_HALF_UP),
+                     ("round half down", decimal.ROUND_HALF_DOWN)):
+    _rounding(_name, _mode)
 
 
 @builtin("abs", "n")
