@@ -10,7 +10,7 @@ import tempfile
 from datetime import date, datetime, timezone
 
 from credit import idnumber
-from credit.passwords import hash_password
+from credit.passwords import CHEAP, hash_password
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -33,7 +33,7 @@ def fresh_container():
     create_schema(c)
     deploy_processes(c)
     deploy_templates(c)
-    load_demo(c, password_hash=hash_password("demo123", iterations=1000))
+    load_demo(c, password_hash=hash_password("demo123", CHEAP))
     return c
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import GridAssignment, GridCell, Org, Product, User
+from .models import ApiClient, GridAssignment, GridCell, Org, Product, User
 from .passwords import hash_password
 from .schedules import BULLET, EQUAL_INSTALMENT, EQUAL_PRINCIPAL, INTEREST_ONLY
 
@@ -38,6 +38,16 @@ USERS = [
     ("auditor1", "褚稽核", "HQ", ["auditor"], 0),
     ("admin", "卫管理员", "BR01", ["admin"], 0),
     ("multi1", "蒋综合岗", "OUT02", ["investigator", "approver"], 100_000),
+]
+
+# Channel clients: client id, name, channel, scopes, secret. The secrets are for the demo bank only
+# (printed by `creditfactory init`); a real bank issues its own and keeps only their hashes.
+SUBMIT_AND_READ = ["applications:submit", "applications:read-own"]
+CLIENTS = [
+    ("mobile-banking-demo", "手机银行", "mobile_banking", SUBMIT_AND_READ, "demo-mobile-banking-secret"),
+    ("wechat-demo", "微信小程序", "wechat", SUBMIT_AND_READ, "demo-wechat-secret"),
+    ("partner-demo", "合作机构", "partner", SUBMIT_AND_READ, "demo-partner-secret"),
+    ("core-banking-demo", "核心系统", "core_banking", ["repayments:write"], "demo-core-banking-secret"),
 ]
 
 TOWNSHIPS = [("T1", "城关镇", "OUT01"), ("T2", "东风乡", "OUT01"), ("T3", "河湾镇", "OUT02")]
@@ -107,3 +117,16 @@ def load(session: Session, now: datetime | None = None, password_hash: str | Non
         session.add(Product(**p))
     session.flush()
     return True
+
+
+def load_clients(session: Session, now: datetime) -> list[str]:
+    """Add the demo channel clients that are missing; returns the client ids added."""
+    have = set(session.scalars(select(ApiClient.client_id)))
+    added = []
+    for client_id, name, channel, scopes, secret in CLIENTS:
+        if client_id not in have:
+            session.add(ApiClient(client_id=client_id, name=name, channel=channel, scopes=list(scopes),
+                                  secret_hash=hash_password(secret), created_at=now))
+            added.append(client_id)
+    session.flush()
+    return added

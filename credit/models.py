@@ -56,7 +56,25 @@ class User(CreditBase):
     approval_limit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     on_leave: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Raised by a password change, a deactivation or a sign-out: tokens and sessions of an older epoch die.
+    token_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     org: Mapped[Org] = relationship(lazy="joined")
+
+
+class ApiClient(CreditBase):
+    """A channel system (mobile banking, WeChat, a partner, core banking) signing in with client credentials."""
+
+    __tablename__ = "api_client"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    rate_limit: Mapped[str] = mapped_column(String(32), default="120 per minute")  # `limits` notation
+    active: Mapped[bool] = mapped_column(default=True)
+    token_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime]
 
 
 class GridCell(CreditBase):
@@ -139,6 +157,7 @@ class Application(CreditBase):
     instance_id: Mapped[Optional[int]] = mapped_column(Integer)
     village_code: Mapped[Optional[str]] = mapped_column(String(16))
     device_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    client_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # the channel client that submitted it
     guarantee: Mapped[str] = mapped_column(String(16), default="credit")
     collateral_value: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     score: Mapped[Optional[int]]

@@ -56,8 +56,10 @@ def _intake_officer(session: Session, submitter: User | None, village_code: str 
 
 
 def submit_application(session: Session, runtime: Runtime, body: dict[str, Any], submitted_by: str,
-                       idempotency_key: str | None, now: datetime) -> tuple[Application, bool]:
-    """Record an application and start its process. Returns (application, created)."""
+                       idempotency_key: str | None, now: datetime,
+                       client_id: str | None = None) -> tuple[Application, bool]:
+    """Record an application and start its process. Returns (application, created).
+    `client_id`: the channel client that submitted it (it may read it back; nobody else's)."""
     fingerprint = request_fingerprint(body)
     if idempotency_key:
         existing = find_by_idempotency_key(session, submitted_by, idempotency_key)
@@ -95,7 +97,7 @@ def submit_application(session: Session, runtime: Runtime, body: dict[str, Any],
         purpose=body.get("purpose") or "", channel=body.get("channel") or "api", status="submitted",
         submitted_by=submitted_by, intake_user=intake, idempotency_key=idempotency_key, request_hash=fingerprint,
         village_code=village, guarantee=product.guarantee, created_at=now, updated_at=now,
-        device_id=body.get("device_id"),
+        device_id=body.get("device_id"), client_id=client_id,
     )
     session.add(app)
     session.flush()

@@ -8,10 +8,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from credit import idnumber
-from credit.passwords import hash_password
+from credit import passwords
 from engine.clock import Clock
 
-FAST_HASH = hash_password("demo123", iterations=1000)
+passwords.use_cost(passwords.CHEAP)  # Argon2id with tiny parameters: logins in tests cost microseconds
+FAST_HASH = passwords.hash_password("demo123")
 START = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
 
 

@@ -25,14 +25,15 @@ def _secret_key(instance_path: str) -> str:
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    from . import security
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         DATABASE_URL=None,  # None: CREDITFACTORY_DATABASE_URL or SQLite under instance/
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         TOKEN_MAX_AGE=12 * 3600,
         JSON_AS_ASCII=False,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        **security.defaults(),
     )
     if test_config:
         app.config.update(test_config)
@@ -53,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(ui_bp)
     _vendor(app)
-    _security_headers(app)
+    security.init_app(app)
     return app
 
 
@@ -69,11 +70,10 @@ def _vendor(app: Flask) -> None:
     def vendor_htmx():
         return send_from_directory(htmx, "htmx.min.js", max_age=86400)
 
+    bpmn_js = pathlib.Path(app.root_path).parent / "node_modules" / "bpmn-js" / "dist"
 
-def _security_headers(app: Flask) -> None:
-    @app.after_request
-    def headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    @app.get("/vendor/bpmn-js/<path:name>")
+    def vendor_bpmn_js(name: str):
+        """The bpmn-js viewer and its stylesheets, from our own origin (the CSP allows no other)."""
+        return send_from_directory(bpmn_js, name, max_age=86400)
+

@@ -89,6 +89,7 @@ def create_schema(container: Container) -> None:
     """Tables straight from the models (tests); `creditfactory init` runs the migrations instead."""
     from credit import contract_templates, documents  # noqa: F401  (registers their tables)
     from credit.models import CreditBase
+    from . import ratelimit  # noqa: F401  (rate_counter)
     from engine.models import EngineBase
 
     EngineBase.metadata.create_all(container.engine)
@@ -98,6 +99,7 @@ def create_schema(container: Container) -> None:
 def drop_schema(container: Container) -> None:
     from credit import contract_templates, documents  # noqa: F401
     from credit.models import CreditBase
+    from . import ratelimit  # noqa: F401
     from engine.models import EngineBase
 
     CreditBase.metadata.drop_all(container.engine)
@@ -135,5 +137,6 @@ def load_demo(container: Container, password_hash: str | None = None) -> bool:
 
     with container.uow() as uow:
         added = demo.load(uow.session, container.clock.now(), password_hash)
+        demo.load_clients(uow.session, container.clock.now())
         uow.commit()
         return added

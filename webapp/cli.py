@@ -1,4 +1,5 @@
-"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay|evaluate | simulate."""
+"""The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay|evaluate | simulate
+| users set-password|deactivate."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,7 @@ from .bootstrap import Container, bootstrap, deploy_processes, deploy_templates,
 
 
 def cmd_init(c: Container, args) -> int:
-    from credit.demo import DEMO_PASSWORD, USERS
+    from credit.demo import CLIENTS, DEMO_PASSWORD, USERS
 
     from .migrate import upgrade
 
@@ -30,6 +31,34 @@ def cmd_init(c: Container, args) -> int:
     for username, name, org, posts, limit in USERS:
         extra = f", approves up to {limit:,}" if limit else ""
         print(f"  {username:<14} {name}  [{', '.join(posts)}] {org}{extra}")
+    print("demo channel clients (demo secrets only; POST /api/v1/auth/token {client_id, client_secret}):")
+    for client_id, name, channel, scopes, secret in CLIENTS:
+        print(f"  {client_id:<20} secret {secret:<27} {name} channel={channel} [{' '.join(scopes)}]")
+    return 0
+
+
+def cmd_users(c: Container, args) -> int:
+    """set-password USER (the new password as one line on standard input) | deactivate USER."""
+    from engine.errors import InvalidData, NotFound
+
+    from . import accounts
+
+    actor = "cli:" + os.environ.get("USER", "unknown")
+    try:
+        if args.users_command == "set-password":
+            line = sys.stdin.readline()
+            accounts.set_password(c, args.user, line.removesuffix("\n").removesuffix("\r"), actor)
+            print(f"{args.user}: password changed; their tokens and sessions are ended")
+        else:
+            was = accounts.deactivate(c, args.user, actor)
+            print(f"{args.user}: deactivated" + ("" if was else " (was already inactive)")
+                  + "; their tokens and sessions are ended")
+    except NotFound:
+        print(f"no user {args.user}", file=sys.stderr)
+        return 1
+    except InvalidData as exc:
+        print("; ".join(m for msgs in exc.errors.values() for m in msgs), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -225,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--context", required=True, help='JSON object of input values, e.g. {"Age": 17}')
     ev.add_argument("--strict", action="store_true",
                     help="as processes run tables: no match or an overlap under UNIQUE is an error, not null")
+    users = sub.add_parser("users", help="user accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_sub.add_parser("set-password", help="read a new password (one line) from standard input") \
+        .add_argument("user")
+    users_sub.add_parser("deactivate", help="deactivate the account; its tokens and sessions end") \
+        .add_argument("user")
     sim = sub.add_parser("simulate", help="submit applications and work them as the demo officers would")
     sim.add_argument("--applications", type=int, default=10)
     sim.add_argument("--seed", type=int, default=0, help="the same seed gives the same applicants and choices")
@@ -233,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_evaluate(args)  # a model and a context: no database, no app
     container = bootstrap()
     handler = {"init": cmd_init, "serve": cmd_serve, "scheduler": cmd_scheduler, "deploy": cmd_deploy,
-               "audit": cmd_audit, "decisions": cmd_decisions, "simulate": cmd_simulate}[args.command]
+               "audit": cmd_audit, "decisions": cmd_decisions, "simulate": cmd_simulate,
+               "users": cmd_users}[args.command]
     return handler(container, args)
 
 

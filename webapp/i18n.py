@@ -48,7 +48,8 @@ def init_app(app: Flask) -> None:
     def remember_language(response):
         lang = request.args.get("lang")
         if lang in LANGUAGES:
-            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure)
         return response
 
 

@@ -1,4 +1,9 @@
-"""Who is calling: loaded fresh per request, so leave and post changes apply at once."""
+"""Who is calling: read fresh on every request, so that a password change, a deactivation or a
+sign-out (each raises the user's token epoch) and leave and post changes apply at once.
+
+One indexed read per request (the user row by primary key, through a pooled connection, no ORM
+session) and no cache that could be stale.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from credit.models import User
-from credit.passwords import check_password
 from engine.runtime import Actor
 
 from .bootstrap import Container
@@ -19,51 +23,36 @@ class Principal:
     name: str
     posts: frozenset[str]
     org_id: int
+    # Channel clients (webapp.clients): id 0, org 0, no post; what they may do is in their scopes.
+    client_id: str | None = None
+    channel: str | None = None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def actor(self) -> Actor:
         return Actor(self.username, self.posts)
 
+    @property
+    def is_client(self) -> bool:
+        return self.client_id is not None
 
-def _of(user: User) -> Principal:
+
+def of_user(user: User) -> Principal:
     return Principal(user.id, user.username, user.name, frozenset(user.posts or []), user.org_id)
 
 
-_CACHE: dict[tuple, tuple[float, Principal]] = {}
-CACHE_SECONDS = 30.0
+_COLUMNS = (User.id, User.username, User.name, User.posts, User.org_id, User.active, User.token_epoch)
 
 
-def load_cached(c: Container, user_id, username: str | None = None) -> Principal | None:
-    """load(), remembered for a few seconds: leave, deactivation and post changes apply within CACHE_SECONDS."""
-    import time
-
-    key = (id(c), user_id, username)
-    hit = _CACHE.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    who = load(c, user_id, username)
-    if who is not None:
-        if len(_CACHE) > 10_000:
-            _CACHE.clear()
-        _CACHE[key] = (now, who)
-    return who
-
-
-def load(c: Container, user_id, username: str | None = None) -> Principal | None:
-    with c.uow() as uow:
-        user = uow.session.get(User, user_id) if user_id is not None else None
-        if user is None or not user.active or (username is not None and user.username != username):
-            return None
-        return _of(user)
-
-
-def authenticate(c: Container, username: str, password: str) -> Principal | None:
-    with c.uow() as uow:
-        user = uow.session.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.active or not check_password(user.password_hash, password):
-            return None
-        return _of(user)
+def load(c: Container, user_id, username, epoch) -> Principal | None:
+    """The signed-in user, or None when the account is gone, inactive or its epoch moved on."""
+    if not isinstance(user_id, int) or not isinstance(epoch, int):
+        return None
+    with c.engine.connect() as conn:
+        row = conn.execute(select(*_COLUMNS).where(User.id == user_id)).first()
+    if row is None or not row.active or row.token_epoch != epoch or row.username != username:
+        return None
+    return Principal(row.id, row.username, row.name, frozenset(row.posts or []), row.org_id)
 
 
 def usernames(c: Container) -> list[tuple[str, str, list[str]]]:

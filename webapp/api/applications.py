@@ -10,7 +10,7 @@ from credit.models import Application, Loan
 from engine import inbox
 from engine.models import AuditEvent
 
-from .. import i18n
+from .. import clients, i18n
 from ..extensions import container
 from . import bp
 from .auth import login_required, principal
@@ -33,7 +33,7 @@ def _load_body(schema):
 
 def _application(session, application_id: int) -> Application:
     app = session.get(Application, application_id)
-    if app is None:
+    if app is None or not clients.may_read_application(principal(), app):
         raise ApiError(404, "not_found", f"no application {application_id}")
     return app
 
@@ -54,19 +54,23 @@ def _present(session, app: Application) -> dict:
 
 
 @bp.post("/applications")
-@login_required("customer_manager", "admin")
+@login_required("customer_manager", "admin", scopes=(clients.SUBMIT,))
 def submit_application():
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_KEY):
         raise ApiError(400, "bad_request", f"Idempotency-Key must be 1..{MAX_KEY} characters")
+    who = principal()
     body = _load_body(SubmissionSchema())
+    if who.is_client:  # a client's channel is its own; an officer names any
+        body["channel"] = clients.channel_for(who, request.get_json(silent=True))
     c = container()
-    user = principal().username
+    user = who.username
     try:
         with c.uow() as uow:
-            app, created = services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now())
+            app, created = services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now(),
+                                                       client_id=who.client_id)
             uow.commit()
-            return _present(uow.session, app), 201 if created else 200
+            return clients.client_view(who, _present(uow.session, app)), 201 if created else 200
     except IntegrityError:
         if not key:
             raise
@@ -77,14 +81,14 @@ def submit_application():
             raise ApiError(409, "conflict", "concurrent submission; retry")
         if app.request_hash != services.request_fingerprint(body):
             raise services.IdempotencyMismatch("Idempotency-Key was used with a different request")
-        return _present(uow.session, app), 200
+        return clients.client_view(who, _present(uow.session, app)), 200
 
 
 @bp.get("/applications/<int:application_id>")
-@login_required()
+@login_required(scopes=(clients.READ_OWN,))
 def get_application(application_id: int):
     with container().uow() as uow:
-        return _present(uow.session, _application(uow.session, application_id))
+        return clients.client_view(principal(), _present(uow.session, _application(uow.session, application_id)))
 
 
 @bp.get("/applications/<int:application_id>/history")

@@ -6,13 +6,14 @@ from credit.models import Product
 from credit.money import as_str, rate_str
 from credit.schedules import METHODS
 
+from ..clients import READ_OWN, SUBMIT
 from ..extensions import container
 from . import bp
 from .auth import login_required
 
 
 @bp.get("/products")
-@login_required()
+@login_required(scopes=(SUBMIT, READ_OWN))
 def list_products():
     with container().uow() as uow:
         return {"products": [{

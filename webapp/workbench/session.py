@@ -1,13 +1,17 @@
-"""Cookie sessions for people at a browser, with a CSRF token on every form and htmx call."""
+"""Cookie sessions for people at a browser, with a CSRF token on every form and htmx call.
+
+The signed cookie carries the user, the token epoch it was issued under and when: it dies on a
+password change, deactivation or sign-out (the epoch moves on) and after SESSION_MAX_AGE."""
 from __future__ import annotations
 
 import secrets
+import time
 from functools import wraps
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import principal as principals
+from .. import accounts, principal as principals
 from ..extensions import container
 from . import bp
 
@@ -31,12 +35,21 @@ def inject():
     return {"csrf_token": csrf_token, "me": g.get("me")}
 
 
+def _signed_in():
+    """The session's user while its token epoch is current and it is younger than SESSION_MAX_AGE."""
+    issued = session.get("t")
+    if not isinstance(issued, (int, float)) or time.time() - issued > current_app.config["SESSION_MAX_AGE"]:
+        return None
+    return principals.load(container(), session.get("uid"), session.get("u"), session.get("e"))
+
+
 def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        who = principals.load(container(), session.get("uid"), session.get("u"))
+        who = _signed_in()
         if who is None:
-            session.pop("uid", None)
+            for key in ("uid", "u", "e", "t"):
+                session.pop(key, None)
             return redirect(url_for("ui.login", next=request.full_path))
         g.me = who
         return view(*args, **kwargs)
@@ -46,21 +59,31 @@ def login_required(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
-        who = principals.authenticate(container(), request.form.get("username", ""), request.form.get("password", ""))
-        if who is None:
-            error = _("Wrong user name or password.")
+        try:
+            who, epoch = accounts.sign_in(container(), request.form.get("username", ""),
+                                          request.form.get("password", ""), request.remote_addr or "?", "web")
+        except accounts.Throttled as exc:
+            error, status = _("Too many failed sign-ins. Try again in %(minutes)s min.",
+                              minutes=-(-exc.retry_after // 60)), 429
+            headers["Retry-After"] = str(exc.retry_after)
+        except accounts.SignInFailed:
+            error, status = _("Wrong user name or password."), 401
         else:
             session.clear()
-            session["uid"], session["u"] = who.id, who.username
+            session["uid"], session["u"], session["e"], session["t"] = who.id, who.username, epoch, int(time.time())
             target = request.args.get("next") or ""
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.inbox"))
-    return render_template("login.html", error=error), 401 if error else 200
+    return render_template("login.html", error=error), status, headers
 
 
 @bp.post("/logout")
 def logout():
+    """Ends every session and token of the user, on every device."""
+    who = _signed_in()
+    if who is not None:
+        accounts.sign_out(container(), who, "web")
     session.clear()
     flash(_("You are signed out."))
     return redirect(url_for("ui.login"))
