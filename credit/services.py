@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import idnumber
-from .models import Application, CreditDecision, Customer, GridAssignment, Product, User
+from .models import Application, CreditDecision, Customer, GridAssignment, GridCell, Product, User
 from .money import money
 
 APPLICATION_PROCESS = "loan_application"
@@ -74,6 +74,9 @@ def submit_application(session: Session, runtime: Runtime, body: dict[str, Any],
     problem = idnumber.problem(person["id_number"])
     if problem:
         raise SubmissionRefused({"applicant": {"id_number": [problem]}})  # type: ignore[dict-item]
+    village_code = person.get("village_code")
+    if village_code and getattr(session.get(GridCell, village_code), "level", None) != "village":
+        raise SubmissionRefused({"applicant": {"village_code": ["Unknown village."]}})  # type: ignore[dict-item]
     born = idnumber.birth_date(person["id_number"])
     if person.get("birth_date") and person["birth_date"] != born:
         raise SubmissionRefused({"applicant": {"birth_date": ["does not match the ID number"]}})  # type: ignore[dict-item]

@@ -62,8 +62,7 @@ class Expressions:
         if not isinstance(value, dict):
             raise FeelError("a script without a result variable must be a FEEL context, e.g. {purpose: \"approval\"}; "
                             f"this one gives a {feel.type_name(value)}", source, 0)
-        for key, v in value.items():
-            data[key] = feel.to_plain(v)
+        data.update(feel.to_plain(value))  # keys too must be storable text
 
 
 def check(source: str, what: str = "expression") -> FeelError | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -50,6 +50,12 @@ def id_number_problem(value: str) -> str | None:
     return None
 
 
+# An amount is written in ASCII digits with an optional point: no exponent ("1e309"), no NaN or
+# Infinity, no "1_000" and no full-width digits, all of which Decimal() would take.
+AMOUNT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
+MAX_AMOUNT = Decimal("9999999999999999.99")  # what a Numeric(18, 2) column holds
+
+
 class MoneyField(fields.Field):
     """Decimal yuan with at most two decimals (fen); serialised as a string."""
 
@@ -59,21 +65,34 @@ class MoneyField(fields.Field):
         self.minimum, self.maximum = minimum, maximum
 
     def _deserialize(self, value, attr, data, **kw):
-        if isinstance(value, bool):
+        if isinstance(value, float):
+            value = repr(value)  # inf, nan and 1e+16 fail the pattern
+        elif isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise ValidationError(N_("Not an amount."))
-        try:
-            amount = Decimal(str(value).strip())
-        except (InvalidOperation, ValueError):
-            raise ValidationError(N_("Not an amount.")) from None
-        if not amount.is_finite():
+        text = str(value).strip()
+        if not AMOUNT.fullmatch(text):
             raise ValidationError(N_("Not an amount."))
-        if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
-            raise ValidationError(N_("At most two decimals (fen)."))
+        amount = Decimal(text)
         if self.minimum is not None and amount < self.minimum:
             raise ValidationError(f"Must be at least {self.minimum}.")
-        if self.maximum is not None and amount > self.maximum:
-            raise ValidationError(f"Must be at most {self.maximum}.")
+        if amount > (self.maximum if self.maximum is not None else MAX_AMOUNT):
+            raise ValidationError(f"Must be at most {self.maximum if self.maximum is not None else MAX_AMOUNT}.")
+        if amount < -MAX_AMOUNT:
+            raise ValidationError(f"Must be at least {-MAX_AMOUNT}.")
+        if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+            raise ValidationError(N_("At most two decimals (fen)."))
         return str(amount.quantize(Decimal("0.01")))
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false, or the "true"/"false" a web form posts; never "yes", "on", "1" or 1."""
+
+    def _deserialize(self, value, attr, data, **kw):
+        if value is True or value == "true":
+            return True
+        if value is False or value == "false":
+            return False
+        raise self.make_error("invalid")
 
 
 class IdNumberField(fields.String):
@@ -137,7 +156,7 @@ class Field:
             return fields.String(validate=validate.Length(max=self.max_length or 2000, error=N_("Too long.")), **kw)
         if k == "bool":
             kw["error_messages"]["invalid"] = N_("Choose yes or no.")
-            return fields.Boolean(truthy={True, "true", "1", "on", "yes"}, falsy={False, "false", "0", "no", "off"}, **kw)
+            return StrictBoolean(**kw)
         if k == "id_number":
             return IdNumberField(**kw)
         if k == "mobile":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
@@ -148,11 +149,15 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and abs(value) < 2 ** 63:
             return int(value)
-        return float(value)
+        if not math.isfinite(number := float(value)):  # 10 ** 400: JSON has no Infinity
+            raise FeelError(f"the number {value:.6e} is too large to be stored in process data")
+        return number
     if isinstance(value, list):
         return [to_plain(v) for v in value]
+    if isinstance(value, str):
+        return _storable(value)
     if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
+        return {_storable(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -164,6 +169,16 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (Range, Function)):
         raise FeelError(f"a {type_name(value)} cannot be stored in process data")
     return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """FEEL's escapes can write "\\u0000" and a lone "\\ud800"; neither is text a database keeps."""
+    if _UNSTORABLE.search(text):
+        raise FeelError("a string with a NUL character or a lone surrogate cannot be stored in process data")
+    return text
 
 
 def type_name(value: Any) -> str:

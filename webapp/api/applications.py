@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +11,7 @@ from engine.models import AuditEvent
 
 from .. import clients, i18n
 from ..extensions import container
-from . import bp
+from . import bp, parsing
 from .auth import login_required, principal
 from .errors import ApiError
 from .presenters import application_json, event_json
@@ -21,14 +20,7 @@ from .schemas import SubmissionSchema
 MAX_KEY = 128
 
 
-def _load_body(schema):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "request body must be a JSON object")
-    try:
-        return schema.load(body)
-    except ValidationError as exc:
-        raise ApiError(422, "validation_failed", "some fields are invalid", fields=i18n.errors(exc.messages)) from None
+_load_body = parsing.load  # the JSON object body through a schema: 400 / located 422, never a 500
 
 
 def _application(session, application_id: int) -> Application:
@@ -57,8 +49,8 @@ def _present(session, app: Application) -> dict:
 @login_required("customer_manager", "admin", scopes=(clients.SUBMIT,))
 def submit_application():
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= MAX_KEY):
-        raise ApiError(400, "bad_request", f"Idempotency-Key must be 1..{MAX_KEY} characters")
+    if key is not None and not parsing.IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_request", f"Idempotency-Key must be 1..{MAX_KEY} visible ASCII characters")
     who = principal()
     body = _load_body(SubmissionSchema())
     if who.is_client:  # a client's channel is its own; an officer names any

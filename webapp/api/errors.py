@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from credit.documents import DocumentRefused
@@ -24,7 +26,55 @@ def _body(status: int, error: str, message: str, **extra):
     return response
 
 
+RETRY_AFTER = "1"
+_BUSY = ("database is locked", "database table is locked", "database is busy")
+_LOST_RACE = ("could not serialize", "deadlock detected", "lock not available")
+
+
+def _plain(status: int, message: str, headers: dict | None = None):
+    """Pages get a short text answer in the same status as the API's JSON."""
+    return message, status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}
+
+
+def _answer(status: int, error: str, message: str, headers: dict | None = None):
+    if not request.path.startswith("/api/"):
+        return _plain(status, message, headers)
+    response = _body(status, error, message)
+    response.headers.update(headers or {})
+    return response
+
+
+def _database_errors(app: Flask) -> None:
+    """A lost race between concurrent writers is a 409 (try again: the data moved) or a 503 with
+    Retry-After (SQLite's single writer was busy); never a 500. Anything else is not hidden."""
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def lost_race(exc):
+        return _answer(409, "conflict", "another request changed the same data at the same time; reload and retry")
+
+    @app.errorhandler(DataError)
+    def unstorable(exc):
+        # The last line of defence: a value that got past validation but that no column can hold.
+        return _answer(422, "validation_failed", "a value is out of range or not text the database can store")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def busy(exc):
+        text = str(getattr(exc, "orig", exc)).lower()
+        if any(s in text for s in _LOST_RACE):
+            return _answer(409, "conflict", "another request changed the same data at the same time; retry")
+        if any(s in text for s in _BUSY) or isinstance(exc, InterfaceError) or exc.connection_invalidated:
+            return _answer(503, "busy", "the database is busy; retry shortly", {"Retry-After": RETRY_AFTER})
+        raise exc
+
+
 def init_app(app: Flask) -> None:
+    from . import parsing
+
+    parsing.init_app(app)
+    _database_errors(app)
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         return _body(exc.status, exc.error, exc.message, **exc.extra)
@@ -67,4 +117,7 @@ def init_app(app: Flask) -> None:
     def http(exc: HTTPException):
         if not request.path.startswith("/api/"):
             return exc
-        return _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        response = _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        # Keep what the exception says in its headers: Allow on a 405, Retry-After, WWW-Authenticate.
+        response.headers.update({k: v for k, v in exc.get_headers() if k.lower() != "content-type"})
+        return response

@@ -7,7 +7,7 @@ from engine import inbox
 
 from .. import i18n, services
 from ..extensions import container
-from . import bp
+from . import bp, parsing
 from .applications import _load_body
 from .auth import login_required, principal
 from .errors import ApiError
@@ -18,11 +18,8 @@ from .schemas import TaskCompletionSchema
 @bp.get("/tasks")
 @login_required()
 def list_tasks():
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise ApiError(400, "bad_request", "limit and offset must be integers") from None
+    limit = parsing.query_int("limit", 50, 1, 200, clamp=True)
+    offset = parsing.query_int("offset", 0)
     c = container()
     with c.uow() as uow:
         rows, more = inbox.workable(uow.session, principal().actor, c.runtime.sod, limit, offset,

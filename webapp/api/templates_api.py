@@ -24,10 +24,13 @@ def _upload() -> tuple[str, str]:
                        problems=[{"file": name, "element": None, "line": None, "message": "templates are NAME.html"}])
     raw = upload.read()
     try:
-        return name[:-5], raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:  # a NUL is not text either, and no database column stores it
         raise ApiError(422, "invalid_template", f"{name}: not UTF-8 text",
-                       problems=[{"file": name, "element": None, "line": None, "message": "not UTF-8 text"}]) from None
+                       problems=[{"file": name, "element": None, "line": None, "message": "not UTF-8 text"}])
+    return name[:-5], text
 
 
 def _refused(exc: contract_templates.TemplateRefused):

@@ -10,6 +10,7 @@ from credit.models import GridCell, Product
 from credit.services import SubmissionRefused
 
 from .. import i18n, queries, services
+from ..api import parsing
 from ..api.schemas import SubmissionSchema
 from ..extensions import container
 from . import bp
@@ -34,9 +35,7 @@ def new_application():
     if request.method == "POST":
         body = {k: v for k, v in request.form.items() if k in ("product_code", "amount", "purpose") and v.strip()}
         if request.form.get("term_months", "").strip():
-            body["term_months"] = request.form["term_months"].strip()
-            if body["term_months"].isdigit():
-                body["term_months"] = int(body["term_months"])
+            body["term_months"] = parsing.whole(request.form["term_months"].strip())
         body["channel"] = "manager_app"
         body["applicant"] = {k: request.form[f"applicant.{k}"].strip() for k in APPLICANT_FIELDS
                              if request.form.get(f"applicant.{k}", "").strip()}

@@ -7,7 +7,8 @@ from typing import Any
 from forms import FORMS
 from forms.fields import Field
 
-_INDEX = re.compile(r"^(?P<group>\w+)-(?P<i>\d+)-(?P<name>\w+)$")
+_INDEX = re.compile(r"^(?P<group>\w+)-(?P<i>[0-9]{1,4})-(?P<name>\w+)$")  # ASCII row numbers, not "１" or 10**5000
+_WHOLE = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # int() would also take "1_000" and full-width digits
 
 
 def _scalar(f: Field, raw: str | None) -> Any:
@@ -17,10 +18,7 @@ def _scalar(f: Field, raw: str | None) -> Any:
     if raw == "":
         return None
     if f.kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw  # validation names it
+        return int(raw) if _WHOLE.fullmatch(raw) else raw  # validation names what is not a whole number
     return raw
 
 
