@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import feel
 from ..feel import ops
+from ..feel.evaluation import Env
 from .errors import DecisionError
 
 SINGLE = {"UNIQUE", "ANY", "PRIORITY", "FIRST"}
@@ -38,6 +39,10 @@ class Rule:
     tests: list[feel.UnaryTests]
     outputs: list[feel.Expression]
     description: str = ""
+
+    def __post_init__(self) -> None:
+        # Only the cells that test something: most cells of a wide table are `-`.
+        self.active = [(i, cell) for i, cell in enumerate(self.tests) if cell.tests is not None]
 
 
 @dataclass
@@ -73,14 +78,26 @@ class Table:
         return frozenset(out)
 
     def evaluate(self, scope: dict, budget: feel.Budget, strict: bool) -> TableResult:
-        values = [i.expression.evaluate(scope, budget) for i in self.inputs]
+        # One scope for the data and one per column, `?` bound to its value, shared by every rule's
+        # cell in that column: a table of 18 rules x 15 columns would otherwise build 540 scopes.
+        data = Env(scope, None, budget)
+        try:
+            values = [feel.norm(i.expression.node.fn(data)) for i in self.inputs]
+        except feel.FeelError as exc:
+            raise DecisionError(f"input failed: {exc.reason}", element=self.id) from None
         labels = {i.label: v for i, v in zip(self.inputs, values)}
+        columns = [Env({"?": v}, data, budget) for v in values]
         matched: list[Rule] = []
+        first = self.hit_policy == "FIRST"
         for rule in self.rules:
             budget.tick(1)
-            if all(t.matches(v, scope, budget) for t, v in zip(rule.tests, values)):
+            try:
+                hit = all(cell.matches_in(values[i], columns[i]) for i, cell in rule.active)
+            except feel.FeelError as exc:
+                raise DecisionError(f"cell failed: {exc.reason}", element=rule.id) from None
+            if hit:
                 matched.append(rule)
-                if self.hit_policy == "FIRST":
+                if first:
                     break
         return TableResult(self._combine(matched, scope, budget, strict), labels, matched)
 

@@ -71,6 +71,14 @@ class UnaryTests:
         return not hit if self.negated else hit
 
 
+    def matches_in(self, value: Any, env: Env) -> bool:
+        """`matches` for a table: `value` normalised and `env` binding `?` to it, made once per column."""
+        tests = self.tests
+        if tests is None:
+            return True
+        hit = any(t.check(value, env) for t in tests)
+        return not hit if self.negated else hit
+
     def first_match(self, value: Any, data: Mapping[str, Any], budget: Budget | None = None) -> int | None:
         """The position of the first test `value` passes: an output's priority under P and O."""
         budget = budget or Budget()
@@ -155,9 +163,19 @@ def _unary(source: str, names: frozenset[str]) -> UnaryTests:
     return UnaryTests(source, tuple(_parse(text, "start_tests", names)[0]))
 
 
+_PLAIN: dict[str, Expression] = {}  # expressions parsed with no extra names: the runtime's hot path
+
+
 def parse_expression(source: str, names: Iterable[str] = ()) -> Expression:
     """Parse once; raises FeelError with line and column. `names` are names in scope that contain
     spaces or keywords (a DMN model's inputs, say), so the tokenizer can tell them apart."""
+    if not names:
+        found = _PLAIN.get(source)
+        if found is None:
+            found = _expression(source, frozenset())
+            if len(_PLAIN) < 8192:
+                _PLAIN[source] = found
+        return found
     return _expression(source, frozenset(names))
 
 
