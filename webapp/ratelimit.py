@@ -114,15 +114,6 @@ class Limits:
     def item(text: str) -> RateLimitItem:
         return parse(text)
 
-    def check(self, text: str, *key: str) -> None:
-        """Throttled when the window of `key` has no room left; counts nothing."""
-        item = parse(text)
-        if not self.limiter.test(item, *key):
-            raise Throttled(self._retry_after(item, key))
-
-    def count(self, text: str, *key: str) -> None:
-        self.limiter.hit(parse(text), *key)
-
     def hit(self, text: str, *key: str) -> None:
         """Count one request; Throttled when it is over the limit."""
         item = parse(text)

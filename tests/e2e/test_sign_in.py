@@ -187,7 +187,7 @@ def test_api_logout_ends_the_token_and_the_web_session(api, app):
 
 
 def test_user_administration_is_for_admins_only(api):
-    for user in ("manager1", "auditor1", "designer1", "head1"):
+    for user in ("manager1", "auditor1", "designer1", "approver1"):
         assert api.post("/users/approver1/password", user, json={"password": "another-password"}).status_code == 403
         assert api.post("/users/approver1/deactivate", user).status_code == 403
     assert api.post("/users/nobody/deactivate", "admin").status_code == 404
