@@ -322,6 +322,8 @@ class ToClosures(TypeRules, Transformer):
         bound = {n for n, _, _ in iters}
         names = (_names(*(x[1] for x in iters), *(x[2] for x in iters if x[2])) | (body.names - bound - {"partial"}))
 
+        uses_partial = "partial" in body.names
+
         def f(env):
             out: list = []
             scope = env.child({"partial": out})
@@ -332,6 +334,11 @@ class ToClosures(TypeRules, Transformer):
                     budget.tick(1, pos)
                     if len(out) >= budget.limits.items:
                         budget.items(len(out) + 1, pos)
+                    if uses_partial:
+                        # A copy, so that `return partial` cannot make a list that contains itself;
+                        # its cost is charged to the budget.
+                        budget.tick(len(out), pos)
+                        scope.names["partial"] = list(out)
                     out.append(body.fn(scope))
                     return
                 name, lo, hi = iters[k]

@@ -86,3 +86,7 @@ def test_data_of_any_python_shape_is_read_as_feel():
     data = {"amount": 50000, "rate": 0.0435, "tags": ("a", "b"), "when": dt.date(2026, 1, 1), "nested": {"k": [1, 2.5]}}
     assert evaluate("amount * rate", data) == D("2175.0000")
     assert evaluate('tags[1] = "a" and when.year = 2026 and nested.k[2] = 2.5', data) is True
+
+
+def test_partial_is_a_snapshot_so_no_list_can_contain_itself():
+    assert to_plain(evaluate("for i in 1..3 return partial")) == [[], [[]], [[], [[]]]]
