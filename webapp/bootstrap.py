@@ -27,7 +27,7 @@ from engine.services import ServiceRegistry
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROCESSES_DIR = ROOT / "processes"
 POSTS = {"customer_manager", "investigator", "reviewer", "approver", "committee", "disburser",
-         "postloan", "branch_head", "designer", "auditor", "admin"}
+         "postloan", "designer", "auditor", "admin"}
 
 
 def default_database_url() -> str:
@@ -87,7 +87,7 @@ def process_files(directory: pathlib.Path = PROCESSES_DIR) -> dict[str, bytes]:
 
 def create_schema(container: Container) -> None:
     """Tables straight from the models (tests); `creditfactory init` runs the migrations instead."""
-    from credit import contract_templates, documents, postloan  # noqa: F401  (registers their tables)
+    from credit import contract_templates, documents  # noqa: F401  (registers their tables)
     from credit.models import CreditBase
     from . import ratelimit  # noqa: F401  (rate_counter)
     from engine.models import EngineBase
@@ -97,7 +97,7 @@ def create_schema(container: Container) -> None:
 
 
 def drop_schema(container: Container) -> None:
-    from credit import contract_templates, documents, postloan  # noqa: F401
+    from credit import contract_templates, documents  # noqa: F401
     from credit.models import CreditBase
     from . import ratelimit  # noqa: F401
     from engine.models import EngineBase

@@ -66,7 +66,7 @@ def test_a_large_limit_is_still_clamped(api):
 
 
 JSON_ENDPOINTS = ["/auth/token", "/applications", "/tasks/reassign", "/process-definitions/loan_application/start",
-                  "/tasks/00000000-0000-0000-0000-000000000000/complete"]
+                  "/tasks/00000000-0000-0000-0000-000000000000/complete", "/users/manager1/password"]
 
 
 @pytest.mark.parametrize("path", JSON_ENDPOINTS)
@@ -120,7 +120,10 @@ def test_a_key_with_a_lone_surrogate_is_named_in_an_answer_that_is_still_json(ap
 
 
 def test_nul_in_paths_query_strings_headers_and_file_names_is_refused(api, container):
-    assert api.get("/tasks/%00", "investigator1").status_code == 422
+    assert api.get("/tasks/%00", "investigator1").status_code == 404  # not a task id at all: no route
+    r = api.post("/process-definitions/a%00/start", "designer1", json={"data": {}})
+    assert r.status_code == 422 and set(r.get_json()["fields"]) == {"process_id"}
+    assert api.post("/users/a%00/deactivate", "admin").status_code == 422
     assert api.get("/tasks?application_id=1%00", "investigator1").status_code == 422
     r = api.post("/applications", "manager1", json=submission(), headers={"Idempotency-Key": "k\x00"})
     assert r.status_code == 400

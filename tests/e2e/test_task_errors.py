@@ -62,5 +62,6 @@ def test_openapi_and_health(api):
     assert api.client.get("/healthz").get_json() == {"status": "ok"}
     doc = api.client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    body = doc["paths"]["/applications"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    ref = doc["paths"]["/applications"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert set(body["required"]) == {"product_code", "amount", "term_months", "applicant"}

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from .. import access
+from credit.models import Loan
+
 from ..extensions import container
 from . import bp
-from .auth import login_required, principal
+from .auth import login_required
+from .errors import ApiError
 from .presenters import loan_json
 
 
@@ -11,4 +13,7 @@ from .presenters import loan_json
 @login_required()
 def get_loan(loan_id: int):
     with container().uow() as uow:
-        return loan_json(access.loan(uow.session, principal(), loan_id))
+        loan = uow.session.get(Loan, loan_id)
+        if loan is None:
+            raise ApiError(404, "not_found", f"no loan {loan_id}")
+        return loan_json(loan)

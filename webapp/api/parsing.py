@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 from marshmallow import Schema, ValidationError
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from forms.fields import N_
 
@@ -28,6 +28,7 @@ from .errors import ApiError
 
 MAX_DEPTH = 32
 INT64_MAX = 2 ** 63 - 1
+TASK_ID = r"[0-9a-fA-F-]{1,64}"
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a header can carry it anywhere
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -45,6 +46,13 @@ class Int64Converter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=INT64_MAX, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class TaskIdConverter(BaseConverter):
+    """`<task:...>`: a task id is a UUID, so "/tasks/reassign" is never read as a task (a GET there
+    is a 405 with Allow: POST, not a 404 for a task named "reassign")."""
+
+    regex = TASK_ID
 
 
 class _Unrepresentable:
@@ -194,6 +202,7 @@ def _request_text_problems() -> dict[str, list[str]]:
 def init_app(app: Flask) -> None:
     """Before the blueprints are registered: the 64-bit integer converter and the text check."""
     app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["task"] = TaskIdConverter
 
     @app.before_request
     def refuse_unstorable_text():

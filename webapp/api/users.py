@@ -1,24 +1,17 @@
 """Account administration for admins: set a password, deactivate. Both end the user's tokens and sessions."""
 from __future__ import annotations
 
-from flask import request
-
 from .. import accounts
 from ..extensions import container
-from . import bp
+from . import bp, parsing
 from .auth import login_required, principal
-from .errors import ApiError
+from .schemas import PasswordSchema
 
 
 @bp.post("/users/<username>/password")
 @login_required("admin")
 def set_user_password(username: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "request body must be a JSON object")
-    password = body.get("password")
-    if not isinstance(password, str):
-        raise ApiError(422, "validation_failed", "some fields are invalid", fields={"password": ["required"]})
+    password = parsing.load(PasswordSchema())["password"]  # 400 unless a JSON object; a located 422
     accounts.set_password(container(), username, password, principal().username)  # NotFound: 404, InvalidData: 422
     return {"username": username, "password_changed": True}
 
