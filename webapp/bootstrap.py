@@ -27,7 +27,7 @@ from engine.services import ServiceRegistry
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROCESSES_DIR = ROOT / "processes"
 POSTS = {"customer_manager", "investigator", "reviewer", "approver", "committee", "disburser",
-         "postloan", "designer", "auditor", "admin"}
+         "postloan", "branch_head", "designer", "auditor", "admin"}
 
 
 def default_database_url() -> str:
