@@ -11,13 +11,20 @@ from sqlalchemy.orm import Session
 
 from .models import Application, GridAssignment, GridCell, Org, User
 
-# Duties that one person may hold only one of per application (mirrors the engine's policy).
-EXCLUSIVE_DUTIES = frozenset({"intake", "investigation_lead", "investigation_assist", "approval", "committee", "disbursement"})
+# Duties that one person may hold only one of per application (mirrors the engine's policy). Each
+# committee seat is its own duty, so that one member never casts two of the three votes; "committee"
+# is the one duty all seats shared before, kept for instances started on older models.
+COMMITTEE_SEATS = ("committee_1", "committee_2", "committee_3")
+EXCLUSIVE_DUTIES = frozenset({"intake", "investigation_lead", "investigation_assist", "approval", "committee",
+                              *COMMITTEE_SEATS, "disbursement"})
 
 ROLE_DUTY = {
     "lead_investigator": "investigation_lead", "assistant_investigator": "investigation_assist",
-    "approver": "approval", "committee_1": "committee", "committee_2": "committee", "committee_3": "committee",
-    "disburser": "disbursement",
+    "approver": "approval", **{seat: seat for seat in COMMITTEE_SEATS}, "disburser": "disbursement",
+}
+ROLE_POST = {
+    "lead_investigator": "investigator", "assistant_investigator": "investigator", "approver": "approver",
+    **{seat: "committee" for seat in COMMITTEE_SEATS}, "disburser": "disburser",
 }
 
 Workload = Callable[[list[str]], dict[str, int]]
@@ -133,12 +140,12 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
     elif purpose == "committee":
         pool = _users_with_post(session, "committee")
         taken: set[str] = set()
-        for i in (1, 2, 3):
-            member, why = _pick(pool, "committee", duties, workload, taken, "贷审会委员")
+        for seat in COMMITTEE_SEATS:
+            member, why = _pick(pool, seat, duties, workload, taken, "贷审会委员")
             if member is None:
                 return Allocation(False, problem=f"贷审会委员不足三人: {why}")
             taken.add(member.username)
-            result.assignees[f"committee_{i}"], result.reasons[f"committee_{i}"] = member.username, why
+            result.assignees[seat], result.reasons[seat] = member.username, why
     elif purpose == "disbursement":
         orgs = _subtree(session, branch) if branch else None
         disburser, why = _pick(_users_with_post(session, "disburser", orgs), "disbursement", duties, workload, set(), "放款岗")

@@ -34,6 +34,7 @@ USERS = [
     ("committee3", "吴委员", "HQ", ["committee"], 0),
     ("disburser1", "郑放款", "BR01", ["disburser"], 0),
     ("postloan1", "冯贷后", "BR01", ["postloan"], 0),
+    ("head1", "韩行长", "BR01", ["branch_head"], 0),  # 城关支行行长
     ("designer1", "陈流程设计", "HQ", ["designer"], 0),
     ("auditor1", "褚稽核", "HQ", ["auditor"], 0),
     ("admin", "卫管理员", "BR01", ["admin"], 0),
@@ -82,7 +83,7 @@ PRODUCTS = [
 def load(session: Session, now: datetime | None = None, password_hash: str | None = None) -> bool:
     """Add the demo bank where missing. Returns whether anything was added."""
     if session.scalars(select(Org).where(Org.code == "HQ")).first() is not None:
-        return False
+        return _add_missing_users(session, password_hash)
     now = now or datetime.now(timezone.utc)
     pw = password_hash or hash_password(DEMO_PASSWORD)
     orgs: dict[str, Org] = {}
@@ -117,6 +118,19 @@ def load(session: Session, now: datetime | None = None, password_hash: str | Non
         session.add(Product(**p))
     session.flush()
     return True
+
+
+def _add_missing_users(session: Session, password_hash: str | None) -> bool:
+    """A bank loaded by an older release gains the demo users added since (e.g. the branch head)."""
+    known = set(session.scalars(select(User.username)))
+    orgs = {o.code: o.id for o in session.scalars(select(Org))}
+    missing = [u for u in USERS if u[0] not in known and u[2] in orgs]
+    pw = (password_hash or hash_password(DEMO_PASSWORD)) if missing else ""
+    for username, name, org, posts, limit in missing:
+        session.add(User(username=username, name=name, password_hash=pw, org_id=orgs[org], posts=posts,
+                         approval_limit=Decimal(limit)))
+    session.flush()
+    return bool(missing)
 
 
 def load_clients(session: Session, now: datetime) -> list[str]:

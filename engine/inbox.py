@@ -11,11 +11,13 @@ from .runtime import Actor, SodPolicy
 
 
 def workable(session: Session, actor: Actor, sod: SodPolicy, limit: int = 50, offset: int = 0,
-             business_key: str | None = None) -> tuple[list[HumanTask], int | None]:
+             business_key: str | None = None, in_scope=None) -> tuple[list[HumanTask], int | None]:
     """Ready tasks assigned to the actor, or waiting in their queue, minus those that
-    separation of duties forbids them on that application."""
+    separation of duties forbids them on that application. `in_scope`, a condition the caller
+    builds, narrows the queue to what the actor may see."""
     mine = HumanTask.assignee == actor.username
-    query = select(HumanTask).where(HumanTask.state == "ready", or_(mine, in_queue(actor)), ~conflicts(actor, sod))
+    queue = in_queue(actor) if in_scope is None else and_(in_queue(actor), in_scope)
+    query = select(HumanTask).where(HumanTask.state == "ready", or_(mine, queue), ~conflicts(actor, sod))
     if business_key is not None:
         query = query.where(HumanTask.business_key == business_key)
     rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit + 1).offset(offset)))
@@ -39,11 +41,15 @@ def conflicts(actor: Actor, sod: SodPolicy):
     ))
 
 
+def named(username: str):
+    """The task's candidate list names the user."""
+    needle = json.dumps(username).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(HumanTask.candidates, Text).like(f"%{needle}%", escape="\\")
+
+
 def _open_to(username: str):
     # Candidates are a JSON list; matching its text keeps the query the same on SQLite and PostgreSQL.
-    needle = json.dumps(username).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    text = cast(HumanTask.candidates, Text)
-    return or_(text == "[]", text.like(f"%{needle}%", escape="\\"))
+    return or_(cast(HumanTask.candidates, Text) == "[]", named(username))
 
 
 def of_business_key(session: Session, business_key: str, states: tuple[str, ...] = ("ready",)) -> list[HumanTask]:

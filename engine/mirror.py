@@ -128,12 +128,16 @@ def sync_tasks(run: "RunContext", workflow, instance_id: int, expressions) -> li
             raise
         duty = props.get("duty")
         refused = None
-        if assignee:
+        if run.is_test:  # a test run's tasks go to whoever started it, never to an officer's inbox
+            assignee, candidates = run.starter, [run.starter] if run.starter else []
+        elif assignee:
             refused = run.duties.conflict(assignee, duty)
             if refused:
                 assignee = None
         ht = HumanTask(
-            id=tid, instance_id=instance_id, business_key=run.business_key, process_id=task.workflow.spec.name,
+            # a test run works on no application: its tasks name none
+            id=tid, instance_id=instance_id, business_key=None if run.is_test else run.business_key,
+            process_id=task.workflow.spec.name,
             spec_name=spec.name, title=spec.bpmn_name or spec.name, form_key=props.get("formKey", ""),
             post=spec.lane or "", duty=duty, assignee=assignee or None, candidates=list(candidates), state="ready",
             due_at=due_at, created_at=run.now, data={},

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -96,6 +96,9 @@ class ProcessInstance(EngineBase):
     ended_at: Mapped[Optional[datetime]]
     error: Mapped[Optional[str]] = mapped_column(Text)  # why it failed (status `failed`)
     error_element: Mapped[Optional[str]] = mapped_column(String(128))  # the BPMN element that failed
+    # A designer's test run: synthetic data, services replaced by dry-run doubles, its tasks only for its
+    # starter; left out of monitoring figures.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -62,6 +62,8 @@ class RunContext:
     completed_here: set[str] = field(default_factory=set)
     decisions: list[dict] = field(default_factory=list)
     starts: list[tuple[str, dict, str | None]] = field(default_factory=list)
+    is_test: bool = False  # a designer's test run: dry-run services, tasks only for its starter
+    starter: str | None = None
 
     def record_raw(self, type_: str, task_id: str | None, data: dict[str, Any]) -> None:
         audit.record(self.session, audit.PendingEvent(
@@ -100,7 +102,8 @@ class WorkflowRuntime:
 
     # -- starting -------------------------------------------------------------------------
     def start(self, session: Session, process_id: str, data: Mapping[str, Any], actor: str,
-              business_key: str | None = None) -> ProcessInstance:
+              business_key: str | None = None, test: bool = False) -> ProcessInstance:
+        """Start an instance; `test` marks a designer's test run (see RunContext.is_test)."""
         deployment = self.definitions.latest(session)
         definition = self.definitions.latest_definition(session, process_id)
         if deployment is None or definition is None or definition.kind != "bpmn":
@@ -111,12 +114,13 @@ class WorkflowRuntime:
             definition_id=definition.id, deployment_id=deployment.id, process_id=process_id,
             business_key=business_key, status="running", serialization="",
             serializer_version=self.serializer.version, started_by=actor, created_at=now, updated_at=now,
+            is_test=test,
         )
         session.add(instance)
         session.flush()
         run = RunContext(session, actor, now, models, deployment.version, instance.id, business_key,
                          f"{process_id}@v{definition.version}/d{deployment.version}",
-                         DutyBook(session, self.sod, business_key))
+                         DutyBook(session, self.sod, None if test else business_key), is_test=test, starter=actor)
         spec, subprocess_specs = models.spec(process_id)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine(run))
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -141,11 +145,23 @@ class WorkflowRuntime:
             raise NotFound(f"no task {task_id}")
         return task
 
-    def may_work(self, session: Session, task: HumanTask, actor: Actor, duties: DutyBook | None = None) -> str | None:
+    def may_work(self, session: Session, task: HumanTask, actor: Actor, duties: DutyBook | None = None,
+                 instance: ProcessInstance | None = None) -> str | None:
         """Why `actor` may not work `task` now, or None if they may."""
         if task.assignee and task.assignee != actor.username:
             return f"task is assigned to {task.assignee}"
-        if not task.assignee and task.post not in actor.posts:
+        return self.may_hold(session, task, actor, duties, instance)
+
+    def may_hold(self, session: Session, task: HumanTask, actor: Actor, duties: DutyBook | None = None,
+                 instance: ProcessInstance | None = None) -> str | None:
+        """Why `actor` may not hold `task`, or None: the one check behind claim, completion and reassignment.
+        The task's post (whoever assigned it), its candidates, separation of duties (each committee seat is
+        its own duty, so one person holds one seat); a test run's tasks only for the one who started it."""
+        instance = instance or session.get(ProcessInstance, task.instance_id)
+        if instance is not None and instance.is_test:
+            return None if actor.username == instance.started_by else \
+                f"a test run's tasks go only to {instance.started_by}, who started it"
+        if task.post not in actor.posts:
             return f"task needs post '{task.post}'"
         duties = duties or DutyBook(session, self.sod, task.business_key)
         conflict = duties.conflict(actor.username, task.duty)
@@ -162,7 +178,7 @@ class WorkflowRuntime:
         if task.assignee:
             raise Conflict(f"task already claimed by {task.assignee}")
         duties = DutyBook(session, self.sod, task.business_key)
-        reason = self.may_work(session, task, actor, duties)
+        reason = self.may_work(session, task, actor, duties, instance)
         if reason:
             raise Forbidden(reason)
         task.assignee = actor.username
@@ -181,14 +197,16 @@ class WorkflowRuntime:
         self._record(session, instance, task, actor.username, "task_released", {})
         return task
 
-    def reassign(self, session: Session, task_id: str, to_user: str, by: Actor, reason: str) -> HumanTask:
+    def reassign(self, session: Session, task_id: str, to: Actor, by: Actor, reason: str) -> HumanTask:
+        """Give the task to `to` (their posts as the caller read them): refused unless `to` could claim it."""
         task, instance = self._lock_task(session, task_id)
+        if instance.is_test:
+            raise Forbidden(f"a test run's tasks stay with {instance.started_by}, who started it")
         duties = DutyBook(session, self.sod, task.business_key)
-        refused = duties.conflict(to_user, task.duty)
+        refused = self.may_hold(session, task, to, duties, instance)
         if refused:
-            raise Forbidden(refused)
-        if task.candidates and to_user not in task.candidates:
-            raise Forbidden(f"only {', '.join(task.candidates)} may take this task")
+            raise Forbidden(f"{to.username} may not take this task: {refused}")
+        to_user = to.username
         if task.assignee:
             duties.drop(task.duty, task.assignee)
         previous, task.assignee = task.assignee, to_user
@@ -201,7 +219,7 @@ class WorkflowRuntime:
     def complete(self, session: Session, task_id: str, actor: Actor, data: Mapping[str, Any]) -> ProcessInstance:
         task, instance = self._lock_task(session, task_id)
         duties = DutyBook(session, self.sod, task.business_key)
-        reason = self.may_work(session, task, actor, duties)
+        reason = self.may_work(session, task, actor, duties, instance)
         if reason:
             raise Forbidden(reason)
         cleaned = self.validate_form(task.form_key, data) if self.validate_form else dict(data)
@@ -309,7 +327,8 @@ class WorkflowRuntime:
         models = self.definitions.compiled(session, instance.deployment_id)
         run = RunContext(session, actor, self.clock.now(), models, deployment_version, instance.id,
                          instance.business_key, f"{instance.process_id}@v{definition_version}/d{deployment_version}",
-                         duties or DutyBook(session, self.sod, instance.business_key))
+                         duties or DutyBook(session, self.sod, None if instance.is_test else instance.business_key),
+                         is_test=instance.is_test, starter=instance.started_by)
         spec, subprocess_specs = models.spec(instance.process_id)
         workflow = self.serializer.loads(instance.serialization, spec, subprocess_specs, self._engine(run))
         run.timers_before = waiting_timers(workflow)
@@ -331,14 +350,14 @@ class WorkflowRuntime:
         if workflow.completed:
             instance.status, instance.ended_at = "complete", run.now
             run.record_raw("instance_completed", None, {"process": instance.process_id})
-        if run.decisions and self.on_decisions:
+        if run.decisions and self.on_decisions and not run.is_test:
             self.on_decisions(session, run.business_key, run.decisions)
         try:
             session.flush()
         except StaleDataError as exc:
             raise Conflict("the process moved on meanwhile; reload and try again") from exc
         for process_id, data, key in run.starts:
-            self.start(session, process_id, data, run.actor, key)
+            self.start(session, process_id, data, run.actor, key, test=run.is_test)
 
     def _contained(self, exc: Exception, element: str | None = None) -> Exception:
         """What to raise for an error caught while a workflow ran (see engine.failures)."""

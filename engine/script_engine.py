@@ -74,7 +74,7 @@ class RuntimeScriptEngine(PythonScriptEngine):
         return True
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):
-        fn = self.services.get(operation_name)
+        fn = self.services.for_run(operation_name, self.run.is_test)
         params = {k: v["value"] for k, v in (operation_params or {}).items()}
         ctx = ServiceContext(self.run.session, self.run, task.data, task.task_spec.name)
         try:
@@ -83,7 +83,8 @@ class RuntimeScriptEngine(PythonScriptEngine):
             raise
         except Exception as exc:
             raise WorkflowTaskException(f"service {operation_name} failed: {exc}", task=task, exception=exc) from exc
-        self.run.record("service_called", task, {"service": operation_name, "params": _json_safe(params)})
+        self.run.record("service_called", task, {"service": operation_name, "params": _json_safe(params),
+                                                 **({"dry_run": True} if self.run.is_test else {})})
         # SpiffWorkflow json-decodes what a service returns; Decimals and dates travel as text.
         import json
 

@@ -6,6 +6,7 @@ with a `ServiceContext`; it returns a JSON-able dict that becomes task data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -48,6 +49,19 @@ class ServiceRegistry:
     def names(self) -> set[str]:
         return set(self._fns)
 
+    def for_run(self, name: str, is_test: bool) -> ServiceFn:
+        """What a run calls: in a designer's test run, a dry-run double instead of the domain function,
+        so that no test run books a loan, renders a contract or moves money."""
+        fn = self.get(name)
+        return partial(dry_run, name) if is_test else fn
+
+
+def dry_run(name: str, ctx: "ServiceContext", **params: Any) -> Mapping[str, Any]:
+    """The double of every service in a test run: writes nothing and answers what the designer gave under
+    `test_results.<operator>` in the start data (to steer the gateways after it), else {"dry_run": true}."""
+    canned = (ctx.data.get("test_results") or {}).get(name)
+    return dict(canned) if isinstance(canned, Mapping) else {"dry_run": True}
+
 
 @dataclass
 class ServiceContext:
@@ -66,6 +80,11 @@ class ServiceContext:
     @property
     def actor(self) -> str:
         return self.run.actor
+
+    @property
+    def is_test(self) -> bool:
+        """A designer's test run: synthetic data, no real application."""
+        return self.run.is_test
 
     @property
     def now(self) -> datetime:

@@ -6,21 +6,24 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Integer, cast, or_, select
+from sqlalchemy import Integer, cast, false, or_, select
 from sqlalchemy.orm import Session
 
-from credit import documents, services
+from credit import access as rules, documents, services
 from credit.models import Application, Customer, GridCell, Loan
 from engine import inbox as task_queue
+from engine.errors import NotFound
 from engine.models import AuditEvent, HumanTask
-from engine.runtime import Actor, SodPolicy
+from engine.runtime import SodPolicy
+
+from . import access
 
 PAGE = 20
 
 
 @dataclass
 class InboxFilters:
-    tab: str = "mine"  # mine | queue | all (branch heads)
+    tab: str = "mine"  # mine | queue | all (branch heads: their branch; admins: everything)
     product: str | None = None
     stage: str | None = None
     village: str | None = None
@@ -55,7 +58,9 @@ class InboxRow:
     village_name: str | None
 
 
-def inbox(session: Session, actor: Actor, sod: SodPolicy, f: InboxFilters) -> tuple[list[InboxRow], bool]:
+def inbox(session: Session, who, sod: SodPolicy, f: InboxFilters) -> tuple[list[InboxRow], bool]:
+    """The inbox tabs, each narrowed to what `who` may see (the `all` tab only for those who reassign)."""
+    actor, v = access.actor(who), access.viewer(session, who)
     app_id = cast(HumanTask.business_key, Integer)
     query = (select(HumanTask, Application, GridCell.name)
              .outerjoin(Application, Application.id == app_id)
@@ -65,7 +70,9 @@ def inbox(session: Session, actor: Actor, sod: SodPolicy, f: InboxFilters) -> tu
     if f.tab == "mine":
         query = query.where(HumanTask.assignee == actor.username)
     elif f.tab == "queue":
-        query = query.where(task_queue.in_queue(actor), ~task_queue.conflicts(actor, sod))
+        query = query.where(task_queue.in_queue(actor), ~task_queue.conflicts(actor, sod), access.tasks_seen(v))
+    else:
+        query = query.where(access.tasks_seen(v) if rules.may_reassign(actor.posts) else false())
     if f.product:
         query = query.where(Application.product_code == f.product)
     if f.stage:
@@ -98,11 +105,14 @@ class ApplicationView:
     household: list[dict] = field(default_factory=list)
     report: dict = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
+    may_add: bool = False  # the reader may comment and add documents (officers in scope)
 
 
-def application_view(session: Session, application_id: int) -> ApplicationView | None:
-    app = session.get(Application, application_id)
-    if app is None:
+def application_view(session: Session, who, application_id: int) -> ApplicationView | None:
+    """One application on one screen, or None when there is none `who` may see."""
+    try:
+        app = access.application(session, who, application_id)
+    except NotFound:
         return None
     key = str(app.id)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.business_key == key).order_by(HumanTask.created_at)))
@@ -115,7 +125,8 @@ def application_view(session: Session, application_id: int) -> ApplicationView |
     decisions = services.decisions_of(session, app.id)
     return ApplicationView(app, village.name if village else None, [t for t in tasks if t.state == "ready"], done,
                            decisions, comments, attachments, events, loan, report.get("household_members", []), report,
-                           services.rejection_explanations(app, decisions))
+                           services.rejection_explanations(app, decisions),
+                           rules.may_work_files(frozenset(who.posts)) and not rules.read_only(frozenset(who.posts)))
 
 
 def sla(due_at: datetime | None, now: datetime) -> tuple[str, int] | None:
@@ -124,3 +135,11 @@ def sla(due_at: datetime | None, now: datetime) -> tuple[str, int] | None:
         return None
     minutes = int((due_at - now).total_seconds() // 60)
     return ("overdue", -minutes) if minutes < 0 else ("due", minutes)
+
+
+def workable_tasks(session: Session, who, sod: SodPolicy, limit: int, offset: int,
+                   application_id: str | None = None) -> tuple[list[HumanTask], int | None]:
+    """GET /api/v1/tasks: what the caller may work on, their queue narrowed to their scope."""
+    v = access.viewer(session, who)
+    return task_queue.workable(session, access.actor(who), sod, limit, offset, application_id,
+                               in_scope=access.queue_scope(v))

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from credit import documents, services as credit_services
 from engine.errors import InvalidData
-from engine.runtime import Actor
 
+from . import access
 from .bootstrap import Container
 
 
@@ -19,12 +17,17 @@ def submit_application(c: Container, user: str, body: dict, key: str | None = No
         return app, created
 
 
-def complete_task(c: Container, actor: Actor, task_id: str, data: dict[str, Any],
+def complete_task(c: Container, who, task_id: str, data: dict[str, Any],
                   uploads: dict[str, list[tuple[str, bytes]]] | None = None):
-    """Store the uploads and complete the task in one transaction: a refused form keeps no file."""
+    """Store the uploads and complete the task in one transaction: a refused form keeps no file.
+    `who` (a Principal, or an engine Actor) must see the task (404) and may work it (403)."""
+    access.require_writer(who)
+    actor = access.actor(who)
     with c.uow() as uow:
         data = dict(data)
-        task = c.runtime.get_task(uow.session, task_id)
+        task = access.task(uow.session, who, task_id)
+        if uploads and not (task.business_key or "").isdigit():
+            raise InvalidData({name: ["This task belongs to no application."] for name in uploads})
         if uploads:
             errors: dict[str, list[str]] = {}
             for field_name, files in uploads.items():
@@ -46,45 +49,58 @@ def complete_task(c: Container, actor: Actor, task_id: str, data: dict[str, Any]
         return instance
 
 
-def claim(c: Container, actor: Actor, task_id: str):
+def claim(c: Container, who, task_id: str):
+    access.require_writer(who)
     with c.uow() as uow:
-        task = c.runtime.claim(uow.session, task_id, actor)
+        access.task(uow.session, who, task_id)
+        task = c.runtime.claim(uow.session, task_id, access.actor(who))
         uow.commit()
         return task
 
 
-def release(c: Container, actor: Actor, task_id: str):
+def release(c: Container, who, task_id: str):
+    access.require_writer(who)
     with c.uow() as uow:
-        task = c.runtime.release(uow.session, task_id, actor)
+        access.task(uow.session, who, task_id)
+        task = c.runtime.release(uow.session, task_id, access.actor(who))
         uow.commit()
         return task
 
 
-def reassign(c: Container, actor: Actor, task_ids: list[str], to_user: str, reason: str) -> int:
-    """A branch head moves one task or many, with a reason; all or none."""
+def reassign(c: Container, who, task_ids: list[str], to_user: str, reason: str) -> int:
+    """A branch head (within their branch) or an administrator moves one task or many, with a reason; all or
+    none. Four eyes hold: the new assignee must be someone who could claim the task (post, candidates,
+    separation of duties, one committee seat each), whoever moves it, themselves included."""
+    access.reassigner(who)
     if not reason.strip():
         raise InvalidData({"reason": ["This field is required."]})
     if not task_ids:
         raise InvalidData({"task_ids": ["This field is required."]})
     with c.uow() as uow:
-        _known_user(uow.session, to_user)
+        to = access.assignee(uow.session, to_user)
         for task_id in task_ids:
-            c.runtime.reassign(uow.session, task_id, to_user, actor, reason.strip())
+            access.task(uow.session, who, task_id)
+            c.runtime.reassign(uow.session, task_id, to, access.actor(who), reason.strip())
         uow.commit()
     return len(task_ids)
 
 
-def _known_user(session: Session, username: str) -> None:
-    from sqlalchemy import select
-
-    from credit.models import User
-
-    if session.scalars(select(User.id).where(User.username == username, User.active.is_(True))).first() is None:
-        raise InvalidData({"to": ["No such active user."]})
-
-
-def add_comment(c: Container, user: str, application_id: int, body: str, task_id: str | None = None):
+def start_test_run(c: Container, who, process_id: str, data: dict[str, Any], business_key: str | None = None):
+    """A designer's test run: synthetic data only (a key that could name an application is refused), services
+    replaced by dry-run doubles, its tasks only for the designer; marked as a test. Returns the instance."""
+    access.require_writer(who)
+    access.test_key(business_key)
     with c.uow() as uow:
+        instance = c.runtime.start(uow.session, process_id, data, who.username, business_key, test=True)
+        uow.commit()
+        return instance
+
+
+def add_comment(c: Container, who, application_id: int, body: str, task_id: str | None = None):
+    """An officer's comment on an application in their scope, maybe on one of its tasks."""
+    user = who.username
+    with c.uow() as uow:
+        access.files_of(uow.session, who, application_id, task_id)
         comment = documents.add_comment(uow.session, application_id, user, body, c.clock.now(), task_id)
         c.runtime.record(uow.session, user, "comment_added", str(application_id),
                          {"comment_id": comment.id, "task_id": task_id})
@@ -92,8 +108,10 @@ def add_comment(c: Container, user: str, application_id: int, body: str, task_id
         return comment
 
 
-def upload(c: Container, user: str, application_id: int, filename: str, content: bytes, task_id: str | None = None):
+def upload(c: Container, who, application_id: int, filename: str, content: bytes, task_id: str | None = None):
+    user = who.username
     with c.uow() as uow:
+        access.files_of(uow.session, who, application_id, task_id)
         att = documents.store(uow.session, application_id, filename, content, user, c.clock.now(), task_id)
         c.runtime.record(uow.session, user, "attachment_added", str(application_id),
                          {"attachment_id": att.id, "sha256": att.sha256, "name": att.filename, "size": att.size})

@@ -54,5 +54,23 @@ def record_inspection(ctx, kind: str, to_pdf: Callable[[str], bytes] | None = No
 
 
 def sla_escalation(ctx) -> dict:
-    ctx.audit("sla_breached", {"task": ctx.task_name, "notified": "admin"})
-    return {"notified": "admin"}
+    """A task ran late: its branch's head hears of it (the administrator when the branch has none)."""
+    heads = _branch_heads(ctx)
+    notified = ",".join(heads) or "admin"
+    ctx.audit("sla_breached", {"task": ctx.task_name, "notified": notified})
+    return {"notified": notified}
+
+
+def _branch_heads(ctx) -> list[str]:
+    from ..allocation import _branch_of, _subtree
+    from ..models import GridCell
+
+    key = ctx.business_key or ""
+    app = ctx.session.get(Application, int(key)) if key.isdigit() else None
+    cell = ctx.session.get(GridCell, app.village_code) if app is not None and app.village_code else None
+    branch = _branch_of(ctx.session, cell.org_id if cell else None)
+    if branch is None:
+        return []
+    orgs = _subtree(ctx.session, branch)
+    return sorted(u.username for u in ctx.session.scalars(select(User).where(User.org_id.in_(orgs), User.active.is_(True)))
+                  if "branch_head" in (u.posts or []))

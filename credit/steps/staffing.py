@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..allocation import ROLE_DUTY, _conflicted, allocate as choose
+from ..allocation import ROLE_DUTY, ROLE_POST, _conflicted, allocate as choose
 from ..models import User
 from .common import application
 
@@ -35,13 +35,18 @@ def apply_manual_allocation(ctx, purpose: str) -> dict:
     duties = ctx.duties()
     for role, username in chosen.items():
         user = ctx.session.scalars(select(User).where(User.username == username)).first()
-        if user is None:
+        if user is None or not user.active:
             raise ValueError(f"no user {username}")
         if role not in ROLE_DUTY:
             raise ValueError(f"unknown role {role}")
+        if ROLE_POST[role] not in (user.posts or []):
+            raise PermissionError(f"{username} does not hold the post {ROLE_POST[role]} that {role} needs")
         conflict = _conflicted(username, ROLE_DUTY[role], duties)
         if conflict:
             raise PermissionError(f"{username} already acts as {conflict} on this application")
+        twice = [r for r, u in chosen.items() if u == username and r != role]
+        if twice:
+            raise PermissionError(f"{username} may not take both {role} and {twice[0]} on one application")
     reasons = {role: f"人工指派: {form.get('reason', '')}" for role in chosen}
     ctx.audit("allocated", {"purpose": purpose, "assignees": chosen, "reasons": reasons, "manual": True})
     return {"ok": True, "assignees": _merge(ctx, app, chosen, reasons), "reasons": reasons}

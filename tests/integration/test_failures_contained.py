@@ -112,7 +112,7 @@ def test_completing_a_task_that_leads_into_a_bad_fan_out_is_a_located_422_and_ch
             inst = uow.session.get(ProcessInstance, r.get_json()["instance_id"])
             state_before = (inst.version, inst.serialization)
         before = counts(container)
-        r = api.post(f"/tasks/{task['id']}/complete", "approver1", json={"data": {"decision": "approve"}})
+        r = api.post(f"/tasks/{task['id']}/complete", "designer1", json={"data": {"decision": "approve"}})
         assert r.status_code == 422, (items, r.status_code, r.get_data(as_text=True))
         assert r.get_json()["error"] == "process_failed" and r.get_json()["element"] == element
         assert counts(container) == before

@@ -154,9 +154,9 @@ def test_no_investigator_available_goes_to_manual_allocation(d):
         uow.commit()
     app_id = d.submit("NONGHU", "100000", 12, village="V03")
     manual = d.task(app_id, "manual_allocation")
-    assert manual.post == "admin" and manual.assignee is None
+    assert manual.post == "branch_head" and manual.assignee is None
     d.do(app_id, "manual_allocation", {"assignees": {"lead_investigator": "multi1", "assistant_investigator": "investigator2"},
-                                       "reason": "李调查休假"}, user="admin")
+                                       "reason": "李调查休假"}, user="head1")
     assert d.task(app_id, "investigate").assignee == "multi1"
     failed = events(d, app_id, "allocation_failed")
     assert "休假" in failed[0].data["problem"]

@@ -9,7 +9,7 @@ from credit.models import Application, Loan
 from engine import inbox
 from engine.models import AuditEvent
 
-from .. import clients, i18n
+from .. import access, clients
 from ..extensions import container
 from . import bp, parsing
 from .auth import login_required, principal
@@ -24,7 +24,7 @@ _load_body = parsing.load  # the JSON object body through a schema: 400 / locate
 
 
 def _application(session, application_id: int) -> Application:
-    app = session.get(Application, application_id)
+    app = access.find_application(session, principal(), application_id)  # None outside the caller's scope
     if app is None or not clients.may_read_application(principal(), app):
         raise ApiError(404, "not_found", f"no application {application_id}")
     return app

@@ -6,10 +6,10 @@ from marshmallow import fields, validate
 
 from credit import documents
 
-from .. import services
+from .. import access, services
 from ..extensions import container
 from . import bp
-from .applications import _application, _load_body
+from .applications import _load_body
 from .auth import login_required, principal
 from .errors import ApiError
 from .schemas import Strict
@@ -32,17 +32,11 @@ def attachment_json(a: documents.Attachment) -> dict:
             "task_id": a.task_id, "uploaded_by": a.uploaded_by, "uploaded_at": a.uploaded_at.isoformat()}
 
 
-def _exists(application_id: int) -> None:
-    with container().uow() as uow:
-        _application(uow.session, application_id)
-
-
 @bp.post("/applications/<int:application_id>/comments")
 @login_required()
 def post_comment(application_id: int):
     body = _load_body(CommentSchema())
-    _exists(application_id)
-    comment = services.add_comment(container(), principal().username, application_id, body["body"], body["task_id"])
+    comment = services.add_comment(container(), principal(), application_id, body["body"], body["task_id"])
     return {"id": comment.id, "author": comment.author, "body": comment.body, "task_id": comment.task_id,
             "at": comment.at.isoformat()}, 201
 
@@ -53,8 +47,7 @@ def post_attachment(application_id: int):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError(400, "bad_request", "send the document as multipart field 'file'")
-    _exists(application_id)
-    att = services.upload(container(), principal().username, application_id, upload.filename, upload.read(),
+    att = services.upload(container(), principal(), application_id, upload.filename, upload.read(),
                           request.form.get("task_id") or None)
     return attachment_json(att), 201
 
@@ -63,15 +56,13 @@ def post_attachment(application_id: int):
 @login_required()
 def get_attachment(attachment_id: int):
     with container().uow() as uow:
-        att = uow.session.get(documents.Attachment, attachment_id)
-        if att is None:
-            raise ApiError(404, "not_found", f"no attachment {attachment_id}")
+        att = access.attachment(uow.session, principal(), attachment_id)
         return Response(documents.content_of(uow.session, att), mimetype=att.content_type,
                         headers={"X-Content-Type-Options": "nosniff", "X-Checksum-Sha256": att.sha256})
 
 
 @bp.post("/tasks/reassign")
-@login_required("admin")
+@login_required("admin", "branch_head")
 def reassign_tasks():
     body = _load_body(ReassignSchema())
     n = services.reassign(container(), principal().actor, body["task_ids"], body["to"], body["reason"])

@@ -8,6 +8,7 @@ from engine.inbox import of_instance
 from engine.lint import ModelError, Problem
 from engine.models import Deployment
 
+from .. import services
 from ..extensions import container
 from . import bp
 from .applications import _load_body
@@ -53,9 +54,8 @@ def deploy_definition():
 def start_definition(process_id: str):
     body = _load_body(StartSchema())
     c = container()
+    instance = services.start_test_run(c, principal(), process_id, body["data"], body["business_key"])
     with c.uow() as uow:
-        instance = c.runtime.start(uow.session, process_id, body["data"], principal().username, body["business_key"])
-        uow.commit()
         deployment = uow.session.get(Deployment, instance.deployment_id)
         tasks = [task_json(t) for t in of_instance(uow.session, instance.id)]
         return {"instance_id": instance.id, "process_id": process_id, "status": instance.status,

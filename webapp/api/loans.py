@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from credit.models import Loan
-
+from .. import access
 from ..extensions import container
 from . import bp
-from .auth import login_required
-from .errors import ApiError
+from .auth import login_required, principal
 from .presenters import loan_json
 
 
@@ -13,7 +11,4 @@ from .presenters import loan_json
 @login_required()
 def get_loan(loan_id: int):
     with container().uow() as uow:
-        loan = uow.session.get(Loan, loan_id)
-        if loan is None:
-            raise ApiError(404, "not_found", f"no loan {loan_id}")
-        return loan_json(loan)
+        return loan_json(access.loan(uow.session, principal(), loan_id))

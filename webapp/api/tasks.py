@@ -5,7 +5,7 @@ from flask import request
 import forms
 from engine import inbox
 
-from .. import i18n, services
+from .. import access, i18n, queries, services
 from ..extensions import container
 from . import bp, parsing
 from .applications import _load_body
@@ -22,8 +22,8 @@ def list_tasks():
     offset = parsing.query_int("offset", 0)
     c = container()
     with c.uow() as uow:
-        rows, more = inbox.workable(uow.session, principal().actor, c.runtime.sod, limit, offset,
-                                    request.args.get("application_id"))
+        rows, more = queries.workable_tasks(uow.session, principal(), c.runtime.sod, limit, offset,
+                                            request.args.get("application_id"))
         return {"tasks": [task_json(t) for t in rows], "next_offset": more}
 
 
@@ -32,7 +32,7 @@ def list_tasks():
 def get_task(task_id: str):
     c = container()
     with c.uow() as uow:
-        task = c.runtime.get_task(uow.session, task_id)
+        task = access.task(uow.session, principal(), task_id)
         body = task_json(task)
         body["form"] = i18n.schema(forms.json_schema(task.form_key)) if task.form_key in forms.FORMS else None
         body["data"] = task.data or {}
@@ -43,13 +43,13 @@ def get_task(task_id: str):
 @bp.post("/tasks/<task:task_id>/claim")
 @login_required()
 def claim_task(task_id: str):
-    return task_json(services.claim(container(), principal().actor, task_id))
+    return task_json(services.claim(container(), principal(), task_id))
 
 
 @bp.post("/tasks/<task:task_id>/release")
 @login_required()
 def release_task(task_id: str):
-    return task_json(services.release(container(), principal().actor, task_id))
+    return task_json(services.release(container(), principal(), task_id))
 
 
 @bp.post("/tasks/<task:task_id>/complete")
@@ -57,10 +57,9 @@ def release_task(task_id: str):
 def complete_task(task_id: str):
     body = _load_body(TaskCompletionSchema())
     c = container()
+    instance = services.complete_task(c, principal(), task_id, body["data"])
     with c.uow() as uow:
-        instance = c.runtime.complete(uow.session, task_id, principal().actor, body["data"])
-        uow.commit()
-        task = c.runtime.get_task(uow.session, task_id)
+        task = access.task(uow.session, principal(), task_id)
         return {"task": task_json(task), "instance": {"id": instance.id, "status": instance.status},
                 "next_tasks": [task_json(t) for t in inbox.of_business_key(uow.session, task.business_key or "")]
                 if task.business_key else []}

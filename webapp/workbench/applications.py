@@ -8,8 +8,9 @@ from sqlalchemy import select
 from credit import documents
 from credit.models import GridCell, Product
 from credit.services import SubmissionRefused
+from engine.errors import Forbidden, InvalidData, NotFound
 
-from .. import i18n, queries, services
+from .. import access, i18n, queries, services
 from ..api import parsing
 from ..api.schemas import SubmissionSchema
 from ..extensions import container
@@ -68,7 +69,7 @@ def _flatten(tree, prefix=""):
 def application_page(application_id: int):
     c = container()
     with c.uow() as uow:
-        view = queries.application_view(uow.session, application_id)
+        view = queries.application_view(uow.session, g.me, application_id)
     if view is None:
         abort(404)
     return render_template("application.html", view=view, now=c.clock.now(), sla=queries.sla)
@@ -80,12 +81,16 @@ def add_comment(application_id: int):
     c = container()
     error = None
     try:
-        services.add_comment(c, g.me.username, application_id, request.form.get("body", ""),
+        services.add_comment(c, g.me, application_id, request.form.get("body", ""),
                              request.form.get("task_id") or None)
-    except documents.DocumentRefused as exc:
-        error = i18n.message(exc.errors["body"][0])
+    except (documents.DocumentRefused, InvalidData) as exc:
+        error = i18n.message(next(iter(exc.errors.values()))[0])
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
     with c.uow() as uow:
-        view = queries.application_view(uow.session, application_id)
+        view = queries.application_view(uow.session, g.me, application_id)
     if view is None:
         abort(404)
     html = render_template("_comments.html", view=view, comment_error=error)
@@ -99,10 +104,14 @@ def upload(application_id: int):
     try:
         if file is None or not file.filename:
             raise documents.DocumentRefused("file", "This field is required.")
-        services.upload(container(), g.me.username, application_id, file.filename, file.read())
+        services.upload(container(), g.me, application_id, file.filename, file.read())
         flash(_("File uploaded."))
     except documents.DocumentRefused as exc:
         flash(i18n.message(exc.errors["file"][0]), "error")
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
     return redirect(url_for("ui.application_page", application_id=application_id) + "#documents", 303)
 
 
@@ -110,8 +119,9 @@ def upload(application_id: int):
 @login_required
 def attachment(attachment_id: int):
     with container().uow() as uow:
-        att = uow.session.get(documents.Attachment, attachment_id)
-        if att is None:
+        try:
+            att = access.attachment(uow.session, g.me, attachment_id)
+        except NotFound:
             abort(404)
         content = documents.content_of(uow.session, att)
         return Response(content, mimetype=att.content_type, headers={

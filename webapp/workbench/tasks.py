@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
 from forms import FORMS
 
-from .. import i18n, queries, services
+from .. import access, i18n, queries, services
 from ..extensions import container
 from . import bp
 from .formdata import parse
@@ -17,10 +17,10 @@ def _page(task_id: str, values=None, errors=None, status=200):
     c = container()
     with c.uow() as uow:
         try:
-            task = c.runtime.get_task(uow.session, task_id)
+            task = access.task(uow.session, g.me, task_id)
         except NotFound:
             abort(404)
-        view = queries.application_view(uow.session, int(task.business_key)) if task.business_key else None
+        view = queries.application_view(uow.session, g.me, int(task.business_key)) if task.business_key else None
         blocked = None
         if task.state == "ready":
             blocked = c.runtime.may_work(uow.session, task, g.me.actor)
@@ -42,14 +42,14 @@ def complete(task_id: str):
     c = container()
     with c.uow() as uow:
         try:
-            task = c.runtime.get_task(uow.session, task_id)
+            task = access.task(uow.session, g.me, task_id)
         except NotFound:
             abort(404)
     if task.form_key not in FORMS:
         abort(404)
     data, uploads = parse(task.form_key, request.form, request.files)
     try:
-        services.complete_task(c, g.me.actor, task_id, data, uploads)
+        services.complete_task(c, g.me, task_id, data, uploads)
     except InvalidData as exc:
         return _page(task_id, request.form, i18n.errors(exc.errors), 422)
     except Forbidden as exc:
@@ -68,7 +68,7 @@ def complete(task_id: str):
 
 def _act(action, task_id: str, done: str, then: str):
     try:
-        action(container(), g.me.actor, task_id)
+        action(container(), g.me, task_id)
         flash(done)
     except (Forbidden, Conflict) as exc:
         flash(str(exc), "error")
