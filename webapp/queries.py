@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, cast, false, or_, select
@@ -15,6 +15,7 @@ from engine import inbox as task_queue
 from engine.errors import NotFound
 from engine.models import AuditEvent, HumanTask
 from engine.runtime import SodPolicy
+from forms.fields import AMOUNT, MAX_AMOUNT
 
 from . import access
 
@@ -34,16 +35,12 @@ class InboxFilters:
 
     @classmethod
     def parse(cls, args) -> "InboxFilters":
-        def money(name):
-            try:
-                return Decimal(args[name]) if args.get(name) else None
-            except InvalidOperation:
-                return None
+        def money(name):  # plain ASCII decimals within a Numeric(18, 2); sNaN, 1e309 or ９ filter nothing
+            raw = (args.get(name) or "").strip()
+            return Decimal(raw) if AMOUNT.fullmatch(raw) and abs(Decimal(raw)) <= MAX_AMOUNT else None
 
-        try:
-            page = max(1, int(args.get("page", 1)))
-        except ValueError:
-            page = 1
+        raw_page = args.get("page") or "1"  # at most 9 ASCII digits: an OFFSET every database takes
+        page = max(1, int(raw_page)) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 9 else 1
         tab = args.get("tab", "mine")
         return cls(tab=tab if tab in ("mine", "queue", "all") else "mine", product=args.get("product") or None,
                    stage=args.get("stage") or None, village=args.get("village") or None,

@@ -217,3 +217,12 @@ def test_a_405_says_which_methods_are_allowed(app, api):
     assert r.status_code == 405 and "POST" in r.headers["Allow"]
     r = app.test_client().delete("/inbox")
     assert r.status_code == 405 and "GET" in r.headers["Allow"]
+
+
+def test_the_inbox_page_takes_any_query_string_without_a_500(app):
+    client = app.test_client()
+    ui_login(client, "manager1")
+    for query in (f"page={BIG}", "page=9223372036854775807", f"page={HUGE}", "page=１", "min_amount=sNaN",
+                  "max_amount=1e309", "min_amount=NaN", f"min_amount={BIG}", "max_amount=５"):
+        assert client.get(f"/inbox?{query}").status_code == 200, query
+    assert client.get("/inbox?q=a%00").status_code == 422
