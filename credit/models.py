@@ -216,7 +216,13 @@ class Loan(CreditBase):
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)  # active | closed
     classification: Mapped[str] = mapped_column(String(16), default="normal")
     days_past_due: Mapped[int] = mapped_column(default=0)
+    # Set by the nightly run (credit.postloan.nightly) as of its business date; closed_at by full repayment.
+    overdue_principal: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
+    overdue_interest: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
+    closed_at: Mapped[Optional[date]]
     schedule: Mapped[list["ScheduleLine"]] = relationship(order_by="ScheduleLine.period", lazy="selectin")
+    classification_history: Mapped[list["ClassificationChange"]] = relationship(  # credit.postloan.models
+        order_by="ClassificationChange.id", lazy="select", viewonly=True)
 
 
 class ScheduleLine(CreditBase):
@@ -228,6 +234,9 @@ class ScheduleLine(CreditBase):
     interest: Mapped[Decimal]
     total: Mapped[Decimal]
     remaining_principal: Mapped[Decimal]
+    paid_principal: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
+    paid_interest: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
+    paid_at: Mapped[Optional[date]]  # the date the instalment was paid in full
 
 
 class Inspection(CreditBase):
@@ -238,3 +247,6 @@ class Inspection(CreditBase):
     officer: Mapped[str] = mapped_column(String(64))
     findings: Mapped[dict[str, Any]]
     at: Mapped[datetime]
+
+
+from .postloan import models as _postloan_models  # noqa: E402,F401  (repayments, classification history, runs)

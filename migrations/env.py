@@ -3,7 +3,7 @@ handed over by `creditfactory init` (or a URL from CREDITFACTORY_DATABASE_URL)."
 from alembic import context
 from sqlalchemy import create_engine
 
-from credit import contract_templates, documents  # noqa: F401  (their tables)
+from credit import contract_templates, documents, postloan  # noqa: F401  (their tables)
 from credit.models import CreditBase
 from engine.models import EngineBase
 

@@ -1,5 +1,6 @@
 """The `creditfactory` command: init | serve | scheduler | deploy | audit verify | decisions replay|evaluate | simulate
-| users set-password|deactivate."""
+| users set-password|deactivate
+| postloan import|run."""
 from __future__ import annotations
 
 import argparse
@@ -226,6 +227,12 @@ def cmd_simulate(c: Container, args) -> int:
     return 0
 
 
+def cmd_postloan(c: Container, args) -> int:
+    from .postloan_cli import main
+
+    return main(c, args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="creditfactory", description="Credit Factory")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         .add_argument("user")
     users_sub.add_parser("deactivate", help="deactivate the account; its tokens and sessions end") \
         .add_argument("user")
+    pl = sub.add_parser("postloan", help="post-loan: repayments from core banking, the nightly run")
+    pl_sub = pl.add_subparsers(dest="postloan_command", required=True)
+    pl_sub.add_parser("import", help="import repayments (CSV: loan_id,txn_id,paid_at,amount); all rows or none") \
+        .add_argument("file")
+    pl_run = pl_sub.add_parser("run", help="the nightly run, once per business date not yet processed")
+    pl_run.add_argument("--as-of", help="business date YYYY-MM-DD (default: today in Beijing)")
+    pl_run.add_argument("--partition-size", type=int, default=10_000, help="loans per partition (by id range)")
     sim = sub.add_parser("simulate", help="submit applications and work them as the demo officers would")
     sim.add_argument("--applications", type=int, default=10)
     sim.add_argument("--seed", type=int, default=0, help="the same seed gives the same applicants and choices")
@@ -269,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     container = bootstrap()
     handler = {"init": cmd_init, "serve": cmd_serve, "scheduler": cmd_scheduler, "deploy": cmd_deploy,
                "audit": cmd_audit, "decisions": cmd_decisions, "simulate": cmd_simulate,
-               "users": cmd_users}[args.command]
+               "users": cmd_users, "postloan": cmd_postloan}[args.command]
     return handler(container, args)
 
 

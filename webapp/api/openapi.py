@@ -21,7 +21,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from forms.fields import MAX_AMOUNT, IdNumberField, MoneyField, StrictBoolean
 
-from . import bp, schemas as s
+from . import bp, postloan_schemas as ps, schemas as s
 from .parsing import INT64_MAX, MAX_DEPTH, TASK_ID
 
 JSON, PDF = "application/json", "application/pdf"
@@ -59,6 +59,11 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "de
 TASK_QUERY = (_query("limit", {"type": "integer", "minimum": 1, "maximum": INT64_MAX}, "at most 200 (more is clamped)"),
               _query("offset", {"type": "integer", "minimum": 0, "maximum": INT64_MAX}, "rows to skip"),
               _query("application_id", {"type": "string", "maxLength": 32}, "only this application's tasks"))
+LOAN_QUERY = (_query("classification", {"type": "string", "enum": ps.GRADES}, "five-grade classification"),
+              _query("officer", {"type": "string", "maxLength": 64}, "the managing officer's user name"),
+              _query("overdue", {"type": "string", "enum": ["true", "false"]}, "days past due above zero, or zero"),
+              _query("limit", {"type": "integer", "minimum": 1, "maximum": INT64_MAX}, "at most 200 (more is clamped)"),
+              _query("offset", {"type": "integer", "minimum": 0, "maximum": INT64_MAX}, "rows to skip"))
 CHECKSUM = {"X-Checksum-Sha256": {"schema": {"type": "string"}, "description": "SHA-256 of the content"}}
 TOKEN_BODY = {"oneOf": [s.TokenRequestSchema, s.ClientTokenRequestSchema]}
 
@@ -91,6 +96,11 @@ OPERATIONS: tuple[Op, ...] = (
     Op("post", "/tasks/reassign", "api.reassign_tasks", "Reassign tasks to another officer, with a reason",
        {200: s.ReassignedSchema}, "ReassignSchema", extra=(404,)),
     Op("get", "/loans/{loan_id}", "api.get_loan", "Loan with its repayment schedule", {200: s.LoanSchema}),
+    Op("get", "/loans", "api.list_loans", "Loans the caller may see, by classification, managing officer and overdue",
+       {200: ps.LoanListSchema}, query=LOAN_QUERY),
+    Op("post", "/repayments", "api.record_repayment", "Record a payment from core banking (admins and clients with "
+       "scope repayments:write); a repeat of its txn_id answers the recorded one (200)",
+       {201: ps.RepaymentOutSchema, 200: ps.RepaymentOutSchema}, ps.RepaymentSchema, extra=(404,)),
     Op("get", "/process-definitions", "api.list_definitions", "Latest version of every process and decision",
        {200: s.DefinitionListSchema}),
     Op("post", "/process-definitions", "api.deploy_definition", "Deploy a BPMN or DMN file (refused with located "

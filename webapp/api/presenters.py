@@ -48,18 +48,30 @@ def application_json(app: Application, tasks: list[HumanTask], decisions: list[C
     }
 
 
-def loan_json(loan: Loan) -> dict[str, Any]:
-    return {
-        "id": loan.id, "application_id": loan.application_id, "principal": as_str(loan.principal),
+def loan_json(loan: Loan, detail: bool = True) -> dict[str, Any]:
+    """A loan; `detail` adds its schedule (with what was paid), classification history and signals."""
+    out = {
+        "id": loan.id, "application_id": loan.application_id, "product_code": loan.product_code,
+        "principal": as_str(loan.principal),
         "annual_rate": rate_str(loan.annual_rate), "term_months": loan.term_months,
         "repayment_method": loan.repayment_method, "payment_mode": loan.payment_mode,
         "disbursed_at": _iso(loan.disbursed_at), "maturity_date": _iso(loan.maturity_date),
         "outstanding_principal": as_str(loan.outstanding_principal), "status": loan.status,
-        "classification": loan.classification, "days_past_due": loan.days_past_due,
-        "schedule": [{"period": s.period, "due_date": _iso(s.due_date), "principal": as_str(s.principal),
-                      "interest": as_str(s.interest), "total": as_str(s.total),
-                      "remaining_principal": as_str(s.remaining_principal)} for s in loan.schedule],
+        "closed_at": _iso(loan.closed_at), "classification": loan.classification,
+        "days_past_due": loan.days_past_due, "overdue_principal": as_str(loan.overdue_principal),
+        "overdue_interest": as_str(loan.overdue_interest),
     }
+    if not detail:
+        return out
+    out["schedule"] = [{"period": s.period, "due_date": _iso(s.due_date), "principal": as_str(s.principal),
+                        "interest": as_str(s.interest), "total": as_str(s.total),
+                        "remaining_principal": as_str(s.remaining_principal), "paid_principal": as_str(s.paid_principal),
+                        "paid_interest": as_str(s.paid_interest), "paid_at": _iso(s.paid_at)} for s in loan.schedule]
+    out["classification_history"] = [
+        {"as_of": _iso(h.as_of), "from": h.from_code, "to": h.to_code, "days_past_due": h.days_past_due,
+         "kind": h.kind, "decided_by": h.decided_by} for h in loan.classification_history]
+    out["signals"] = []  # risk signals (issue 12, second part)
+    return out
 
 
 def event_json(e: AuditEvent) -> dict[str, Any]:

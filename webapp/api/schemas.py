@@ -227,6 +227,9 @@ class InstalmentSchema(Open):
     interest = fields.String(required=True, metadata=DECIMAL)
     total = fields.String(required=True, metadata=DECIMAL)
     remaining_principal = fields.String(required=True, metadata=DECIMAL)
+    paid_principal = fields.String(metadata=DECIMAL)
+    paid_interest = fields.String(metadata=DECIMAL)
+    paid_at = fields.Date(allow_none=True, metadata={"description": "when the instalment was paid in full"})
 
 
 class LoanSchema(Open):
@@ -239,6 +242,12 @@ class LoanSchema(Open):
     disbursed_at = _t()
     classification = _s()
     days_past_due = _i()
+    status = fields.String(validate=validate.OneOf(["active", "closed"]))
+    overdue_principal = fields.String(metadata=DECIMAL)
+    overdue_interest = fields.String(metadata=DECIMAL)
+    classification_history = fields.List(fields.Dict(), metadata={
+        "description": "each change: {as_of, from, to, days_past_due, kind (downgrade | upgrade), decided_by}"})
+    signals = fields.List(fields.Dict(), metadata={"description": "risk signals with their evidence"})
     schedule = fields.List(fields.Nested(InstalmentSchema), required=True)
 
 
