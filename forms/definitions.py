@@ -79,6 +79,11 @@ FORMS: dict[str, tuple[str, list[Field]]] = {
             "disburser")),
         Field("reason", "text", N_("Reason"), max_length=500),
     ]),
+    "classification_upgrade": (N_("Classification upgrade"), [
+        Field("decision", "choice", N_("Decision"), choices={"approve": N_("Approve"), "reject": N_("Reject")}),
+        Field("reason", "text", N_("Reason"), max_length=1000, required_when=("decision", ["reject"]),
+              help=N_("Required when rejecting.")),
+    ]),
     # Plain and manual BPMN tasks (engine.lint_modeler.DONE_FORM): the person confirms it is done.
     "task_done": (N_("Mark as done"), [
         Field("remarks", "text", N_("Remarks"), required=False, max_length=1000),

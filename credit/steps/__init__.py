@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from ..postloan.upgrades import decide_upgrade
 from ..providers import Providers
 from . import approval, assessment, disbursement, intake, postloan, staffing
 
@@ -30,6 +31,7 @@ STEPS = {
     "credit.inspection_plan": postloan.inspection_plan,
     "credit.record_inspection": postloan.record_inspection,
     "credit.sla_escalation": postloan.sla_escalation,
+    "credit.decide_upgrade": decide_upgrade,
 }
 
 
