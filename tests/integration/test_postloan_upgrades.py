@@ -59,7 +59,7 @@ def test_a_rejected_upgrade_keeps_the_grade_and_the_next_run_asks_again(d):
     assert s.tasks == 1 and d.task(app_id, "approve_upgrade").state == "ready"
 
 
-def test_a_pending_upgrade_is_withdrawn_when_the_loan_falls_behind_again_or_is_paid_off(d):
+def test_a_pending_upgrade_is_withdrawn_when_the_loan_is_paid_off(d):
     app_id, loan_id, day = late_then_paid(d)
     with d.c.uow() as uow:
         owed = postloan.repayments.payoff(uow.session.get(Loan, loan_id), day)
@@ -79,3 +79,11 @@ def test_officers_other_than_the_branch_head_cannot_decide(d):
     task = d.task(app_id, "approve_upgrade")
     with d.c.uow() as uow, pytest.raises(Forbidden):
         d.c.runtime.complete(uow.session, task.id, Actor("postloan1", frozenset({"postloan"})), {"decision": "approve"})
+
+
+def test_a_pending_upgrade_is_withdrawn_when_the_loan_falls_behind_again(d):
+    app_id, loan_id, day = late_then_paid(d)
+    second = d.loan(app_id).schedule[1]
+    postloan.run(d.c, as_of=second.due_date + timedelta(days=1))  # the second instalment is late now
+    assert state(d, loan_id)[:2] == ("special_mention", "withdrawn")
+    assert d.tasks(app_id) == []
