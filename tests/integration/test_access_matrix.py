@@ -193,6 +193,7 @@ class Case:
     body: Callable[[World, str], dict] = lambda w, role: {}
     undo: Callable[[World, str], None] | None = None
     shows: str | None = None  # a task id that must (expect True) or must not (False) be in the answer
+    check: Callable[[World, str, object], str | None] | None = None  # what is wrong with a 2xx answer
 
 
 def _api(w: World, case: Case, role: str):
@@ -247,6 +248,9 @@ API_READS = [
     Case("GET history A4", "GET", lambda w: f"/applications/{w.ids['A4']}/history", read("A4")),
     Case("GET contract.pdf A1", "GET", lambda w: f"/applications/{w.ids['A1']}/contract.pdf", read("A1")),
     Case("GET loan", "GET", lambda w: f"/loans/{w.ids['loan']}", read("A1")),
+    Case("GET loans lists A1's loan within scope", "GET", lambda w: "/loans", everyone(), check=lambda w, role, r: (
+        None if {x["id"] for x in r.get_json()["loans"]} == ({w.ids["loan"]} if role in SEES["A1"] else set())
+        else f"listed {r.get_json()['loans']}")),
     Case("GET attachment", "GET", lambda w: f"/attachments/{w.ids['att']}", read("A1")),
     Case("GET unknown application", "GET", lambda w: "/applications/999999", everyone(404)),
     *[Case(f"GET task {k}", "GET", (lambda k: lambda w: f"/tasks/{w.ids[k]}")(k), read(a))
@@ -295,6 +299,9 @@ API_WRITES = [
     Case("POST set a password", "POST", lambda w: "/users/matrix_temp/password", only({"admin"}),
          body=lambda w, role: {"json": {"password": "a-new-long-passphrase-2026"}}),
     Case("POST deactivate a user", "POST", lambda w: "/users/matrix_temp/deactivate", only({"admin"})),
+    Case("POST repayments", "POST", lambda w: "/repayments", only({"admin"}, (200, 201)),  # a repeat: 200
+         body=lambda w, role: {"json": {"loan_id": w.ids["loan"], "txn_id": "MATRIX-1", "paid_at": "2026-03-17",
+                                        "amount": "100.00"}}),
 ]
 LAST = [Case("POST sign out (one's own tokens and sessions)", "POST", lambda w: "/auth/logout", everyone(),
              undo=_signed_out)]
@@ -351,6 +358,8 @@ def test_role_against_every_endpoint(world, role):
         if r.status_code not in allowed:
             wrong.append(f"{case.name}: {r.status_code}, expected {expected} ({r.get_data(as_text=True)[:160]!r})")
             continue
+        if case.check is not None and (problem := case.check(world, role, r)):
+            wrong.append(f"{case.name}: {problem}")
         if case.shows is not None:
             expected_listed = (PAGE_LISTED if case.page else LISTED)[case.shows]
             present = world.ids[case.shows] in r.get_data(as_text=True)
