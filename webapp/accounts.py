@@ -12,7 +12,13 @@
 """
 from __future__ import annotations
 
+import random
+import time
+from typing import Callable, TypeVar
+
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from credit import passwords
 from credit.models import User
@@ -22,7 +28,8 @@ from .bootstrap import Container
 from .principal import Principal, of_user
 from .ratelimit import LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USER, Limits, Throttled, sql_limits
 
-__all__ = ["SignInFailed", "Throttled", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
+__all__ = ["SignInFailed", "Throttled", "committed", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
+T = TypeVar("T")
 
 
 class SignInFailed(Exception):
@@ -61,31 +68,53 @@ def _login_keys(username: str, address: str) -> list[tuple[str, str, str]]:
             (LOGIN_FAILURES_PER_ADDRESS, "login-address", address[:64])]
 
 
+def committed(c: Container, work: Callable[[Session], T]) -> T:
+    """work(session) in one unit of work, committed. Two workers sealing the audit chain at once on
+    SQLite can lose the race for the next seq (an IntegrityError) or find the file locked: the unit
+    of work is then run again, at most five times in all."""
+    for attempt in range(5):
+        try:
+            with c.uow() as uow:
+                out = work(uow.session)
+                uow.commit()
+                return out
+        except (IntegrityError, OperationalError) as exc:
+            lost = isinstance(exc, IntegrityError) or "locked" in str(exc.orig).lower()
+            if attempt == 4 or not lost:
+                raise
+            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def sign_in(c: Container, username: str, password: str, address: str, via: str) -> tuple[Principal, int]:
     """The user and the token epoch to issue under, with an audited login; SignInFailed (audited)
     or Throttled otherwise."""
     keys = _login_keys(username, address or "?")
     reserve_attempt(c, keys)
-    with c.uow() as uow:
+    with c.uow() as uow:  # read and check only
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active or len(password) > passwords.MAX_LENGTH:
             passwords.verify_dummy(password[:passwords.MAX_LENGTH])
             ok = False
         else:
             ok = passwords.check_password(user.password_hash, password)
-        where = {"address": address, "via": via}
-        if not ok:
-            reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
-            c.runtime.record(uow.session, user.username if user is not None else "anonymous", "login_failed",
-                             None, {"username": username[:64], "reason": reason, **where})
-            uow.commit()
-            raise SignInFailed()
-        if passwords.needs_rehash(user.password_hash):
-            user.password_hash = passwords.hash_password(password)
-            where["rehashed"] = True
-        c.runtime.record(uow.session, user.username, "login", None, where)
-        uow.commit()
-        who = of_user(user), user.token_epoch
+        reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
+        actor, user_id = (user.username, user.id) if user is not None else ("anonymous", None)
+        rehash = passwords.hash_password(password) if ok and passwords.needs_rehash(user.password_hash) else None
+    where = {"address": address, "via": via}
+    if not ok:
+        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
+                                                       {"username": username[:64], "reason": reason, **where}))
+        raise SignInFailed()
+
+    def login(session: Session) -> tuple[Principal, int]:
+        user = session.get(User, user_id)
+        if rehash is not None:
+            user.password_hash = rehash
+        c.runtime.record(session, user.username, "login", None, {**where, **({"rehashed": True} if rehash else {})})
+        return of_user(user), user.token_epoch
+
+    who = committed(c, login)
     release_attempt(c, [(limit, key) for limit, *key in keys])
     return who
 
@@ -96,13 +125,13 @@ def _bump(session, user: User) -> None:
 
 def sign_out(c: Container, who: Principal, via: str) -> None:
     """Ends every token and session of the user, not only the one signing out."""
-    with c.uow() as uow:
-        user = uow.session.get(User, who.id)
-        if user is None:
-            return
-        _bump(uow.session, user)
-        c.runtime.record(uow.session, user.username, "logout", None, {"via": via})
-        uow.commit()
+    def work(session: Session) -> None:
+        user = session.get(User, who.id)
+        if user is not None:
+            _bump(session, user)
+            c.runtime.record(session, user.username, "logout", None, {"via": via})
+
+    committed(c, work)
 
 
 def _user(session, username: str) -> User:
@@ -117,21 +146,24 @@ def set_password(c: Container, username: str, new_password: str, actor: str) -> 
     if problem:
         raise InvalidData({"password": [problem]})
     digest = passwords.hash_password(new_password)
-    with c.uow() as uow:
-        user = _user(uow.session, username)
+
+    def work(session: Session) -> None:
+        user = _user(session, username)
         user.password_hash = digest
-        _bump(uow.session, user)
-        c.runtime.record(uow.session, actor, "password_changed", None, {"username": username})
-        uow.commit()
+        _bump(session, user)
+        c.runtime.record(session, actor, "password_changed", None, {"username": username})
+
+    committed(c, work)
 
 
 def deactivate(c: Container, username: str, actor: str) -> bool:
     """Returns whether the account was active."""
-    with c.uow() as uow:
-        user = _user(uow.session, username)
+    def work(session: Session) -> bool:
+        user = _user(session, username)
         was = user.active
         user.active = False
-        _bump(uow.session, user)
-        c.runtime.record(uow.session, actor, "user_deactivated", None, {"username": username, "was_active": was})
-        uow.commit()
+        _bump(session, user)
+        c.runtime.record(session, actor, "user_deactivated", None, {"username": username, "was_active": was})
         return was
+
+    return committed(c, work)

@@ -18,7 +18,7 @@ from credit import passwords
 from credit.models import ApiClient, Application
 from engine.errors import InvalidData
 
-from .accounts import SignInFailed, release_attempt, reserve_attempt, limits_of
+from .accounts import SignInFailed, committed, limits_of, release_attempt, reserve_attempt
 from .bootstrap import Container
 from .principal import Principal
 from .ratelimit import LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USER
@@ -38,7 +38,7 @@ def sign_in(c: Container, client_id: str, secret: str, address: str) -> tuple[Pr
     keys = [(LOGIN_FAILURES_PER_USER, "login-client", client_id[:64]),
             (LOGIN_FAILURES_PER_ADDRESS, "login-address", (address or "?")[:64])]
     reserve_attempt(c, keys)
-    with c.uow() as uow:
+    with c.uow() as uow:  # read and check only
         client = uow.session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
         if client is None or not client.active or len(secret) > passwords.MAX_LENGTH:
             passwords.verify_dummy(secret[:passwords.MAX_LENGTH])
@@ -46,18 +46,24 @@ def sign_in(c: Container, client_id: str, secret: str, address: str) -> tuple[Pr
         else:
             ok = passwords.check_password(client.secret_hash, secret)
         actor = PREFIX + client.client_id if client is not None else "anonymous"
-        if not ok:
-            c.runtime.record(uow.session, actor, "login_failed", None,
-                             {"client_id": client_id[:64], "address": address, "via": "client_credentials"})
-            uow.commit()
-            raise SignInFailed()
-        if passwords.needs_rehash(client.secret_hash):
-            client.secret_hash = passwords.hash_password(secret)
-        c.runtime.record(uow.session, actor, "login", None, {"address": address, "via": "client_credentials"})
-        uow.commit()
-        found = _principal(client), client.id, client.token_epoch
+        row_id = client.id if client is not None else None
+        rehash = passwords.hash_password(secret) if ok and passwords.needs_rehash(client.secret_hash) else None
+    where = {"address": address, "via": "client_credentials"}
+    if not ok:
+        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
+                                                       {"client_id": client_id[:64], **where}))
+        raise SignInFailed()
+
+    def login(session) -> tuple[Principal, int, int]:
+        found = session.get(ApiClient, row_id)
+        if rehash is not None:
+            found.secret_hash = rehash
+        c.runtime.record(session, actor, "login", None, where)
+        return _principal(found), found.id, found.token_epoch
+
+    out = committed(c, login)
     release_attempt(c, [(limit, key) for limit, *key in keys])
-    return found
+    return out
 
 
 _COLUMNS = (ApiClient.client_id, ApiClient.name, ApiClient.channel, ApiClient.scopes, ApiClient.rate_limit,
