@@ -58,8 +58,16 @@ def _days(conn: Connection, as_of: date, earlier):
     return cast(func.julianday(literal(as_of.isoformat())) - func.julianday(earlier), Integer)
 
 
+def write_lock(conn: Connection) -> None:
+    """On SQLite, take the database's write lock first (waiting out the busy timeout), so that a transaction
+    that reads, then writes, is not refused for a snapshot another writer committed over meanwhile."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(loan).where(loan.c.id < 0).values(status=loan.c.status))
+
+
 def run_partition(conn: Connection, as_of: date, lo: int, hi: int) -> PartitionResult:
     out = PartitionResult(lo, hi)
+    write_lock(conn)
     mine = and_(loan.c.id >= lo, loan.c.id < hi, loan.c.status == "active")
     locked = select(loan.c.id).where(mine)
     if conn.dialect.name == "postgresql":

@@ -20,6 +20,7 @@ from .. import schedules
 from ..models import Loan, ScheduleLine
 from ..money import fen
 from .models import Repayment
+from .nightly import write_lock
 
 ZERO = Decimal("0.00")
 AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,2})?")
@@ -83,6 +84,7 @@ def _date(text: str) -> date | None:
 
 def lock_loan(session: Session, loan_id: int) -> Loan | None:
     """The loan row, locked until the transaction ends (the nightly run locks its partition the same way)."""
+    write_lock(session.connection())
     return session.scalars(select(Loan).where(Loan.id == loan_id).with_for_update()
                            .execution_options(populate_existing=True)).first()
 

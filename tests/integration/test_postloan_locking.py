@@ -1,22 +1,19 @@
-"""A loan is locked while its partition runs: a repayment for it waits and is applied afterwards (PostgreSQL,
-FOR UPDATE per partition). On SQLite the single writer serialises them the same way."""
+"""A loan is locked while its partition runs: a repayment for it waits and is applied afterwards (PostgreSQL:
+FOR UPDATE per partition; SQLite: both take the single write lock first, so the repayment waits for it)."""
 from __future__ import annotations
 
 import threading
 import time
 from datetime import timedelta
 
-import pytest
 
 from credit.models import Loan, ScheduleLine
 from credit.postloan import nightly
 from credit.postloan.repayments import Payment
-from tests.conftest import is_postgres
 from tests.integration.driver import Driver
 from webapp import postloan
 
 
-@pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL")
 def test_a_repayment_waits_for_the_partition_that_holds_its_loan(container):
     d = Driver(container)
     loan = d.loan(d.submit("SHANDAI", "30000", 12, income="150000"))
