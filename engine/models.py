@@ -172,3 +172,13 @@ class AuditHead(EngineBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Lease(EngineBase):
+    """A named lease: who holds it and until when. Whoever holds an unexpired lease acts; the others wait."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]

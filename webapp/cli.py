@@ -190,7 +190,7 @@ def _only_decision(model) -> str:
 def cmd_scheduler(c: Container, args) -> int:
     from .scheduler import run_forever
 
-    run_forever(c, interval=args.interval)
+    run_forever(c, interval=args.interval, lease_seconds=args.lease_seconds)
     return 0
 
 
@@ -242,8 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--no-scheduler", action="store_true")
-    sched = sub.add_parser("scheduler", help="wake instances whose timers are due")
-    sched.add_argument("--interval", type=float, default=10.0)
+    sched = sub.add_parser("scheduler", help="BPMN timers, the nightly run and SLA escalation (one scheduler acts)")
+    sched.add_argument("--interval", type=float, default=10.0, help="seconds between timer ticks")
+    sched.add_argument("--lease-seconds", type=float, default=None,
+                       help="how long the lease lasts unrenewed (default CREDITFACTORY_LEASE_SECONDS or 30)")
     deploy = sub.add_parser("deploy", help="deploy BPMN/DMN files or folders")
     deploy.add_argument("paths", nargs="+")
     audit = sub.add_parser("audit", help="audit log tools")

@@ -62,15 +62,20 @@ def sla_escalation(ctx) -> dict:
 
 
 def _branch_heads(ctx) -> list[str]:
+    return branch_heads(ctx.session, ctx.business_key)
+
+
+def branch_heads(session, business_key: str | None) -> list[str]:
+    """The active branch heads of the branch whose grid holds the application's village."""
     from ..allocation import _branch_of, _subtree
     from ..models import GridCell
 
-    key = ctx.business_key or ""
-    app = ctx.session.get(Application, int(key)) if key.isdigit() else None
-    cell = ctx.session.get(GridCell, app.village_code) if app is not None and app.village_code else None
-    branch = _branch_of(ctx.session, cell.org_id if cell else None)
+    key = business_key or ""
+    app = session.get(Application, int(key)) if key.isdigit() else None
+    cell = session.get(GridCell, app.village_code) if app is not None and app.village_code else None
+    branch = _branch_of(session, cell.org_id if cell else None)
     if branch is None:
         return []
-    orgs = _subtree(ctx.session, branch)
-    return sorted(u.username for u in ctx.session.scalars(select(User).where(User.org_id.in_(orgs), User.active.is_(True)))
+    orgs = _subtree(session, branch)
+    return sorted(u.username for u in session.scalars(select(User).where(User.org_id.in_(orgs), User.active.is_(True)))
                   if "branch_head" in (u.posts or []))
