@@ -136,6 +136,7 @@ class Leader:
         self.c, self.seconds, self.on_gain = c, seconds, on_gain
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.held = False
+        self.announced: set[str] = set()  # jobs logged as acting since the lease was taken
         self._lock = threading.Lock()
 
     def holds(self) -> bool:
@@ -148,6 +149,7 @@ class Leader:
                 held = False
             gained, self.held = held and not self.held, held
         if gained:
+            self.announced = set()
             log.info("lease taken by %s", self.holder)
             if self.on_gain is not None:
                 self.on_gain()
@@ -163,7 +165,10 @@ def guarded(leader: Leader, name: str, job, c: Container):
     def run() -> None:
         if not leader.holds():
             return
-        log.info("acting: %s (%s)", name, leader.holder)
+        # every nightly run and escalation is logged; the timer tick only first, after taking the lease
+        level = logging.INFO if name != "timers" or name not in leader.announced else logging.DEBUG
+        leader.announced.add(name)
+        log.log(level, "acting: %s (%s)", name, leader.holder)
         job(c)
     run.__name__ = name
     return run
@@ -175,21 +180,25 @@ def run_forever(c: Container, interval: float = 10.0, lease_seconds: float | Non
 
     from .postloan import BEIJING
 
+    import signal
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))  # stop cleanly: give up the lease
     seconds = lease_seconds or float(os.environ.get("CREDITFACTORY_LEASE_SECONDS") or 30)
     at = nightly_at()
     scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     nightly = None
 
     def catch_up() -> None:  # on taking the lease: a nightly run missed while no one acted, once
-        scheduler.add_job(nightly, "date", id="nightly-catch-up", replace_existing=True)
+        scheduler.add_job(nightly, "date", id="nightly-catch-up", name="nightly catch-up", replace_existing=True)
 
     leader = Leader(c, seconds, on_gain=catch_up)
     nightly = guarded(leader, "nightly", lambda c: nightly_if_due(c, at), c)
-    scheduler.add_job(leader.holds, "interval", seconds=max(seconds / 3, 0.2), id="lease", next_run_time=datetime.now(timezone.utc))
-    scheduler.add_job(guarded(leader, "timers", fire_due_timers, c), "interval", seconds=interval, id="timers")
-    scheduler.add_job(guarded(leader, "sla", escalate_overdue_tasks, c), "interval", seconds=max(interval, 60.0), id="sla")
-    scheduler.add_job(nightly, CronTrigger(hour=at.hour, minute=at.minute, timezone=BEIJING), id="nightly",
+    scheduler.add_job(leader.holds, "interval", seconds=max(seconds / 3, 0.2), id="lease", name="lease", next_run_time=datetime.now(timezone.utc))
+    scheduler.add_job(guarded(leader, "timers", fire_due_timers, c), "interval", seconds=interval, id="timers", name="timers")
+    scheduler.add_job(guarded(leader, "sla", escalate_overdue_tasks, c), "interval", seconds=max(interval, 60.0), id="sla", name="sla")
+    scheduler.add_job(nightly, CronTrigger(hour=at.hour, minute=at.minute, timezone=BEIJING), id="nightly", name="nightly",
                       misfire_grace_time=6 * 3600)
     log.info("scheduler %s: timers every %ss, nightly at %s Beijing, lease %ss", leader.holder, interval,
              at.strftime("%H:%M"), seconds)
