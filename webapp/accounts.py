@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from credit import passwords
 from credit.models import User
-from engine.errors import InvalidData, NotFound
+from engine.errors import Conflict, InvalidData, NotFound
 
 from .bootstrap import Container
 from .principal import Principal, of_user
@@ -161,6 +161,12 @@ def deactivate(c: Container, username: str, actor: str) -> bool:
     def work(session: Session) -> bool:
         user = _user(session, username)
         was = user.active
+        if was and "admin" in (user.posts or []):
+            # Nothing reactivates an account but an admin: the last one going would leave no way back.
+            admins = [u for u in session.scalars(select(User).where(User.active.is_(True)))
+                      if "admin" in (u.posts or []) and u.id != user.id]
+            if not admins:
+                raise Conflict(f"{username} is the last active admin and cannot be deactivated")
         user.active = False
         _bump(session, user)
         c.runtime.record(session, actor, "user_deactivated", None, {"username": username, "was_active": was})

@@ -40,7 +40,7 @@ def cmd_init(c: Container, args) -> int:
 
 def cmd_users(c: Container, args) -> int:
     """set-password USER (the new password as one line on standard input) | deactivate USER."""
-    from engine.errors import InvalidData, NotFound
+    from engine.errors import Conflict, InvalidData, NotFound
 
     from . import accounts
 
@@ -59,6 +59,9 @@ def cmd_users(c: Container, args) -> int:
         return 1
     except InvalidData as exc:
         print("; ".join(m for msgs in exc.errors.values() for m in msgs), file=sys.stderr)
+        return 1
+    except Conflict as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     return 0
 
