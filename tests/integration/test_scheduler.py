@@ -104,7 +104,8 @@ def test_overdue_tasks_no_timer_watches_are_escalated_once(container, clock):
 
 
 def _start(url: str, log):
-    env = {**os.environ, "CREDITFACTORY_DATABASE_URL": url, "CREDITFACTORY_LEASE_SECONDS": "2"}
+    env = {**os.environ, "CREDITFACTORY_DATABASE_URL": url, "CREDITFACTORY_LEASE_SECONDS": "5"}
+    # a 5 s lease renewed every 1.7 s: a loaded machine does not let it lapse while its holder lives
     return subprocess.Popen([sys.executable, "-m", "webapp.cli", "scheduler", "--interval", "0.3"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
