@@ -74,6 +74,16 @@ def verify_dummy(password: str) -> None:
     check_password(_State.dummy, password)
 
 
+def verify(stored: str | None, secret: str) -> tuple[bool, str | None]:
+    """Check a secret against a stored hash, or against the dummy when there is none (an unknown or
+    disabled account), so both take as long. Returns (ok, new hash to store when it needs rehashing)."""
+    if stored is None or len(secret) > MAX_LENGTH:
+        verify_dummy(secret[:MAX_LENGTH])
+        return False, None
+    ok = check_password(stored, secret)
+    return ok, (hash_password(secret) if ok and needs_rehash(stored) else None)
+
+
 def problem(password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < 8:

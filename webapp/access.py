@@ -124,24 +124,22 @@ def sees_task(session: Session, v: rules.Viewer, t: HumanTask) -> bool:
 
 
 def loan(session: Session, who: Any, loan_id: int) -> Loan:
-    found = session.get(Loan, loan_id) if _key(loan_id) else None
-    if found is None:
-        raise NotFound(f"no loan {loan_id}")
-    try:
-        application(session, who, found.application_id)
-    except NotFound:
-        raise NotFound(f"no loan {loan_id}") from None
-    return found
+    return _of_application(session, who, Loan, loan_id, "loan")
 
 
 def attachment(session: Session, who: Any, attachment_id: int) -> Attachment:
-    found = session.get(Attachment, attachment_id) if _key(attachment_id) else None
+    return _of_application(session, who, Attachment, attachment_id, "attachment")
+
+
+def _of_application(session: Session, who: Any, model, row_id: int, what: str):
+    """A row that belongs to an application, seen only by who sees that application (else the same 404)."""
+    found = session.get(model, row_id) if _key(row_id) else None
     if found is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound(f"no {what} {row_id}")
     try:
         application(session, who, found.application_id)
     except NotFound:
-        raise NotFound(f"no attachment {attachment_id}") from None
+        raise NotFound(f"no {what} {row_id}") from None
     return found
 
 

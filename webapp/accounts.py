@@ -93,14 +93,9 @@ def sign_in(c: Container, username: str, password: str, address: str, via: str) 
     reserve_attempt(c, keys)
     with c.uow() as uow:  # read and check only
         user = uow.session.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.active or len(password) > passwords.MAX_LENGTH:
-            passwords.verify_dummy(password[:passwords.MAX_LENGTH])
-            ok = False
-        else:
-            ok = passwords.check_password(user.password_hash, password)
+        ok, rehash = passwords.verify(user.password_hash if user is not None and user.active else None, password)
         reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
         actor, user_id = (user.username, user.id) if user is not None else ("anonymous", None)
-        rehash = passwords.hash_password(password) if ok and passwords.needs_rehash(user.password_hash) else None
     where = {"address": address, "via": via}
     if not ok:
         committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,

@@ -28,7 +28,8 @@ SCOPES = (SUBMIT, READ_OWN, REPAYMENTS)
 PREFIX = "client:"  # a client's principal username, e.g. "client:wechat-demo" (audit actor, submitted_by)
 
 
-def _principal(client: ApiClient) -> Principal:
+def _principal(client) -> Principal:
+    """The principal of a client row (an ApiClient or a row of its columns)."""
     return Principal(0, PREFIX + client.client_id, client.name, frozenset(), 0,
                      client_id=client.client_id, channel=client.channel, scopes=frozenset(client.scopes or []))
 
@@ -40,14 +41,9 @@ def sign_in(c: Container, client_id: str, secret: str, address: str) -> tuple[Pr
     reserve_attempt(c, keys)
     with c.uow() as uow:  # read and check only
         client = uow.session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
-        if client is None or not client.active or len(secret) > passwords.MAX_LENGTH:
-            passwords.verify_dummy(secret[:passwords.MAX_LENGTH])
-            ok = False
-        else:
-            ok = passwords.check_password(client.secret_hash, secret)
+        ok, rehash = passwords.verify(client.secret_hash if client is not None and client.active else None, secret)
         actor = PREFIX + client.client_id if client is not None else "anonymous"
         row_id = client.id if client is not None else None
-        rehash = passwords.hash_password(secret) if ok and passwords.needs_rehash(client.secret_hash) else None
     where = {"address": address, "via": "client_credentials"}
     if not ok:
         committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
@@ -80,8 +76,7 @@ def load(c: Container, row_id, client_id, epoch) -> Principal | None:
     if row is None or not row.active or row.token_epoch != epoch or row.client_id != client_id:
         return None
     limits_of(c).hit(row.rate_limit, "client", row.client_id)
-    return Principal(0, PREFIX + row.client_id, row.name, frozenset(), 0, client_id=row.client_id,
-                     channel=row.channel, scopes=frozenset(row.scopes or []))
+    return _principal(row)
 
 
 def channel_for(who: Principal, body: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ def load_model(content: bytes, filename: str = "", sha256: str = "") -> Model:
 class _Loader:
     def __init__(self, root, filename: str, sha256: str):
         self.filename = filename
+        self._reads: set[str] = set()  # names the decision being loaded reads (for the replay context)
         self.model = Model(filename, sha256, root.get("name") or filename)
         self.model.names = frozenset(n for n in root.xpath("//@name") if " " in n or not n.isidentifier())
         for el in _kids(root, "itemDefinition"):
@@ -101,8 +102,6 @@ class _Loader:
         decision.reads = table.names() if table else frozenset(self._reads)
         return decision
 
-    _reads: set = set()
-
     # -- boxed expressions ----------------------------------------------------------------
     def boxed(self, el, name: str) -> Run:
         kind = _local(el.tag)
@@ -114,7 +113,7 @@ class _Loader:
             if not text:
                 return lambda scope, budget: None
             e = self.expr(text, el)
-            self._reads = set(self._reads) | set(e.names)
+            self._reads |= e.names
             return lambda scope, budget: e.evaluate(scope, budget)
         if kind == "context":
             entries = []
