@@ -220,6 +220,7 @@ class Loan(CreditBase):
     overdue_principal: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
     overdue_interest: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
     closed_at: Mapped[Optional[date]]
+    officer: Mapped[Optional[str]] = mapped_column(String(64), index=True)  # managing post-loan officer (grid, workload)
     schedule: Mapped[list["ScheduleLine"]] = relationship(order_by="ScheduleLine.period", lazy="selectin")
     classification_history: Mapped[list["ClassificationChange"]] = relationship(  # credit.postloan.models
         order_by="ClassificationChange.id", lazy="select", viewonly=True)

@@ -22,6 +22,7 @@ from credit.postloan.models import NightlyRun, Repayment, UpgradeProposal
 from engine.ending import end_instance, running
 from engine.errors import Conflict, InvalidData, NotFound
 
+from . import postloan_inspections, postloan_signals
 from .bootstrap import Container
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -147,8 +148,8 @@ class RunSummary:
     classified: int = 0  # loans whose days past due or overdue amounts changed
     downgraded: int = 0
     closed: int = 0
-    signals: int = 0  # risk signals: not raised yet (issue 12, second part)
-    tasks: int = 0  # upgrade proposals for the branch head
+    signals: int = 0  # risk signals raised
+    tasks: int = 0  # tasks raised: upgrade proposals for the branch head, inspections
     seconds: float = 0.0
 
     def add(self, r: nightly.PartitionResult) -> None:
@@ -156,7 +157,8 @@ class RunSummary:
         self.classified += r.changed
         self.downgraded += r.downgraded
         self.closed += len(r.closed)
-        self.tasks += len(r.proposed)
+        self.signals += r.signals
+        self.tasks += len(r.proposed) + r.inspection_tasks
 
 
 Progress = Callable[[date, nightly.PartitionResult, int, int], None]
@@ -201,14 +203,15 @@ def run_date(c: Container, day: date, partition_size: int, progress: Progress | 
         before.add(result)
         if progress is not None:
             progress(day, result, n, len(parts))
-    for name in ("scanned", "classified", "downgraded", "closed", "tasks"):
+    for name in ("scanned", "classified", "downgraded", "closed", "signals", "tasks"):
         setattr(summary, name, getattr(summary, name) + getattr(before, name))
     with c.uow() as uow:
         record = uow.session.get(NightlyRun, day)
         if record.finished_at is None:
             record.finished_at = c.clock.now()
             record.summary = {"partitions": len(parts), "scanned": before.scanned, "classified": before.classified,
-                              "downgraded": before.downgraded, "closed": before.closed, "tasks": before.tasks}
+                              "downgraded": before.downgraded, "closed": before.closed, "signals": before.signals,
+                              "tasks": before.tasks}
         uow.commit()
 
 
@@ -223,6 +226,9 @@ def run_partition(c: Container, day: date, lo: int, hi: int, actor: str = "night
             if instance_id is not None:
                 end_instance(c.runtime, s, instance_id, actor, "upgrade no longer earned")
         raise_upgrade_tasks(c, s, result.proposed, actor)
+        # Signals read what the statements above wrote (days past due, downgrades); inspections read the signals.
+        result.signals = postloan_signals.after_partition(c, s, day, result, actor)
+        result.inspection_tasks = postloan_inspections.after_partition(c, s, day, result, actor)
         uow.commit()
     return result
 

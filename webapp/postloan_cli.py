@@ -54,7 +54,7 @@ def _run(c: Container, as_of: str | None, partition_size: int) -> int:
 
     def progress(d, r, n, total):
         print(f"{d.isoformat()} partition {n}/{total} loans {r.lo}..{r.hi - 1}: {r.scanned} scanned, "
-              f"{r.changed} changed, {r.downgraded} downgraded, {len(r.closed)} closed, {len(r.proposed)} upgrade tasks",
+              f"{r.changed} changed, {r.downgraded} downgraded, {len(r.closed)} closed, {r.signals} signals, {len(r.proposed) + r.inspection_tasks} tasks",
               flush=True)
 
     try:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import CreditBase
@@ -68,3 +68,47 @@ class NightlyRun(CreditBase):
     started_at: Mapped[datetime]
     finished_at: Mapped[Optional[datetime]]
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RiskSignal(CreditBase):
+    """A risk signal raised for a loan as of a business date by a rule of post_loan_signals.dmn, with the
+    evidence the rule read. One per loan, code and date, so running a date twice raises nothing new."""
+
+    __tablename__ = "risk_signal"
+    __table_args__ = (UniqueConstraint("loan_id", "code", "as_of", name="uq_risk_signal_loan_code_as_of"),
+                      Index("ix_risk_signal_as_of_code", "as_of", "code"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"))
+    as_of: Mapped[date]
+    code: Mapped[str] = mapped_column(String(32))  # overdue_1, overdue_30, overdue_90, downgrade, court_enforcement, …
+    rule_id: Mapped[str] = mapped_column(String(64))  # the DMN rule that fired
+    severity: Mapped[str] = mapped_column(String(16))  # info | warning | alert
+    onsite: Mapped[bool] = mapped_column(default=False)  # the rule asks for an on-site inspection
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acted | dismissed
+    created_at: Mapped[datetime]
+
+
+class LoanInspection(CreditBase):
+    """One inspection of a loan, from the business date it was raised until it is done (on-site, through its
+    process instance) or recorded off-site. Unique per loan, kind and due date: a re-run raises nothing twice."""
+
+    __tablename__ = "loan_inspection"
+    __table_args__ = (UniqueConstraint("loan_id", "kind", "due_on", name="uq_loan_inspection_loan_kind_due"),
+                      Index("ix_loan_inspection_officer_status", "officer", "status"),
+                      Index("ix_loan_inspection_loan_status", "loan_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # first | periodic | alert
+    mode: Mapped[str] = mapped_column(String(16))  # onsite | offsite
+    due_on: Mapped[date]  # when the plan says it is due
+    raised_on: Mapped[date]  # the business date of the run that raised it
+    sla_due_on: Mapped[Optional[date]]  # done by then, or it escalates to the branch head
+    status: Mapped[str] = mapped_column(String(16))  # open | done | offsite | cancelled
+    officer: Mapped[Optional[str]] = mapped_column(String(64))
+    signal_id: Mapped[Optional[int]] = mapped_column(ForeignKey("risk_signal.id"))
+    instance_id: Mapped[Optional[int]]  # its post_loan_inspection process instance (on-site)
+    escalated_on: Mapped[Optional[date]]
+    escalated_to: Mapped[Optional[str]] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # findings, or the off-site evidence
+    completed_at: Mapped[Optional[datetime]]

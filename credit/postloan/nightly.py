@@ -40,6 +40,8 @@ class PartitionResult:
     proposed: list[int] = field(default_factory=list)  # new upgrade proposals (ids)
     withdrawn: list[tuple[int, int | None]] = field(default_factory=list)  # (proposal id, instance id)
     closed: list[tuple[int, int]] = field(default_factory=list)  # (loan id, application id)
+    signals: int = 0  # risk signals raised (webapp.postloan_signals)
+    inspection_tasks: int = 0  # inspection tasks raised or escalated (webapp.postloan_inspections)
 
 
 def bounds(conn: Connection) -> tuple[int, int] | None:
