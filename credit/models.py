@@ -172,6 +172,7 @@ class Application(CreditBase):
     allocation_reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     contract_no: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
     guarantor_name: Mapped[Optional[str]] = mapped_column(String(64))
+    guarantor_id_number: Mapped[Optional[str]] = mapped_column(String(18), index=True)  # finds the guarantor's own loans
     disbursement_account: Mapped[Optional[str]] = mapped_column(String(32))
     signed_by: Mapped[Optional[str]] = mapped_column(String(64))
     signed_at: Mapped[Optional[datetime]]

@@ -112,3 +112,24 @@ class LoanInspection(CreditBase):
     escalated_to: Mapped[Optional[str]] = mapped_column(String(64))
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # findings, or the off-site evidence
     completed_at: Mapped[Optional[datetime]]
+
+
+class ProviderEvent(CreditBase):
+    """What an external provider observed about a customer on a date: court enforcement, tax arrears, a new
+    overdue at the credit bureau, a blacklist hit, or a deposit balance (kind deposit_balance, in `amount`).
+    Imported from the providers' files (or written by an adapter); one per customer, kind, date and source,
+    so importing a file again records nothing twice. The nightly run raises signals from the new ones."""
+
+    __tablename__ = "provider_event"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", "observed_on", "source", name="uq_provider_event"),
+                      Index("ix_provider_event_observed_on", "observed_on"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # court_enforcement | tax_arrears | bureau_overdue | blacklist | deposit_balance
+    observed_on: Mapped[date]
+    source: Mapped[str] = mapped_column(String(32))  # the provider: court, tax, pboc, bank, core_banking, …
+    reference: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the provider's own case id
+    amount: Mapped[Optional[Decimal]]  # the balance for deposit_balance; the sum involved otherwise, when known
+    detail: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
