@@ -1,0 +1,345 @@
+"""Risk signals in the nightly run, set-based: SQL finds the partition's CANDIDATE loans (something the rules
+read changed since the previous business date), the table (post_loan_signals.dmn, through `decide`) is
+evaluated only for them, and a signal is raised for each rule that fires now but did not fire on the facts
+as they stood at the previous business date. That makes a signal fire on crossing a threshold, not on
+equality: a first run at 95 days past due raises the 90-day signal, and 96 the next day raises nothing.
+
+Candidates, per partition [lo, hi) as of `day`, `gap` days after the previous processed date:
+- days past due crossing one of the thresholds the table's cells name (`Watch`), days to maturity entering
+  a window the same way (both plain predicates on the loan row, so no join);
+- a downgrade today (loan_classification);
+- provider events (court enforcement, tax arrears, bureau overdue, blacklist, deposit balance) observed
+  since the previous date, or recorded after its run finished (a late file);
+- an inspection done since the previous run (its result's fund_usage);
+- a guarantor whose own active loan is overdue (the guarantor's ID number on the application).
+
+Running a date again finds the same candidates, and the unique (loan, code, as_of) keeps what was raised.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import and_, false, func, insert, or_, select, true
+from sqlalchemy.engine import Connection
+
+from ..models import Application, Customer, Loan
+from .models import ClassificationChange, LoanInspection, NightlyRun, ProviderEvent, RiskSignal
+
+loan = Loan.__table__
+application = Application.__table__
+customer = Customer.__table__
+change = ClassificationChange.__table__
+inspection = LoanInspection.__table__
+event = ProviderEvent.__table__
+signal = RiskSignal.__table__
+run = NightlyRun.__table__
+
+EXTERNAL = ("court_enforcement", "tax_arrears", "bureau_overdue", "blacklist")
+DEPOSIT = "deposit_balance"
+EVENT_KINDS = EXTERNAL + (DEPOSIT,)
+LOOKBACK = timedelta(days=90)  # events observed longer ago than this are history, not news; deposit baseline
+WATCHED = ("days_past_due", "days_to_maturity", "guarantor_days_past_due")
+_LIMIT = 100_000  # days; a threshold beyond this is read as "never"
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Where the table's answer can change, per numeric fact: the constants its cells compare that fact with.
+    None for a fact means the cells could not be read (they compare with another value): every loan is then
+    a candidate for it, which is slower but still right."""
+
+    days_past_due: tuple[Decimal, ...] | None = ()
+    days_to_maturity: tuple[Decimal, ...] | None = ()
+    guarantor_days_past_due: tuple[Decimal, ...] | None = ()
+
+
+@dataclass(frozen=True)
+class Fired:
+    rule_id: str
+    code: str
+    severity: str
+    onsite: bool
+    description: str
+    reads: tuple[str, ...]  # the facts the rule's cells test
+
+
+Decide = Callable[[dict[str, Any]], list[Fired]]
+
+
+@dataclass
+class Candidate:
+    loan_id: int
+    application_id: int
+    facts: dict[str, Any]
+    previous: dict[str, Any]  # the same facts as they stood at the previous business date
+    sources: dict[str, Any] = field(default_factory=dict)  # fact -> the record it came from
+
+
+@dataclass
+class Raised:
+    id: int
+    loan_id: int
+    application_id: int
+    code: str
+    rule_id: str
+    severity: str
+    onsite: bool
+
+
+def previous_run(conn: Connection, day: date) -> tuple[date | None, datetime | None]:
+    """The latest business date processed before `day`, and when its run finished."""
+    prev = conn.execute(select(func.max(run.c.as_of)).where(run.c.as_of < day, run.c.finished_at.is_not(None))).scalar()
+    if prev is None:
+        return None, None
+    return prev, conn.execute(select(run.c.finished_at).where(run.c.as_of == prev)).scalar()
+
+
+def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, decide: Decide, version: str,
+                  now: datetime) -> list[Raised]:
+    """Evaluate the candidates of partition [lo, hi) as of `day` and insert the new signals; those raised."""
+    prev, prev_finished = previous_run(conn, day)
+    gap = (day - prev).days if prev else None
+    found = find_candidates(conn, day, lo, hi, watch, gap, prev, prev_finished)
+    if not found:
+        return []
+    rows, meta = [], []
+    for cand in found:
+        before = {f.rule_id for f in decide(cand.previous)}
+        codes = set()
+        for f in decide(cand.facts):
+            if f.rule_id in before or f.code in codes:
+                continue
+            codes.add(f.code)
+            rows.append({"loan_id": cand.loan_id, "as_of": day, "code": f.code, "rule_id": f.rule_id,
+                         "severity": f.severity, "onsite": f.onsite, "status": "open", "created_at": now,
+                         "evidence": evidence(cand, f, version)})
+            meta.append(cand.application_id)
+    if not rows:
+        return []
+    existing = set(conn.execute(select(signal.c.loan_id, signal.c.code).where(
+        signal.c.as_of == day, signal.c.loan_id.in_({r["loan_id"] for r in rows}))).all())
+    keep = [(r, a) for r, a in zip(rows, meta) if (r["loan_id"], r["code"]) not in existing]
+    if not keep:
+        return []
+    ids = conn.execute(insert(signal).returning(signal.c.id, sort_by_parameter_order=True), [r for r, _ in keep]).scalars().all()
+    return [Raised(i, r["loan_id"], a, r["code"], r["rule_id"], r["severity"], r["onsite"])
+            for i, (r, a) in zip(ids, keep)]
+
+
+def evidence(cand: Candidate, fired: Fired, version: str) -> dict[str, Any]:
+    reads = fired.reads or tuple(cand.facts)
+    return {"decision": version, "rule": fired.description,
+            "inputs": {k: plain(cand.facts.get(k)) for k in reads},
+            "previous": {k: plain(cand.previous.get(k)) for k in reads},
+            "sources": {k: cand.sources[k] for k in reads if k in cand.sources}}
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+# -- candidates -------------------------------------------------------------------------------------
+
+def _mine(lo: int, hi: int):
+    return and_(loan.c.id >= lo, loan.c.id < hi, loan.c.status == "active")
+
+
+def _clamp(e: Decimal) -> int:
+    return max(-_LIMIT, min(_LIMIT, int(e)))
+
+
+def _crossing_days(column, points: tuple[Decimal, ...] | None, gap: int | None):
+    """Days past due rose past a threshold since the previous date (it was at least `dpd - gap`)."""
+    if points is None:
+        return column > 0
+    conds = [and_(column > 0, column >= math.floor(e), column <= math.ceil(e) + gap if gap else true())
+             for e in points if e >= 0]
+    return or_(*conds) if conds else false()
+
+
+def _crossing_maturity(day: date, points: tuple[Decimal, ...] | None, gap: int | None):
+    """Days to maturity fell past a threshold since the previous date (it was `days + gap`)."""
+    if points is None:
+        return true()
+    conds = []
+    for e in points:
+        upper = day + timedelta(days=_clamp(math.ceil(e)))
+        conds.append(and_(loan.c.maturity_date <= upper,
+                          loan.c.maturity_date >= upper - timedelta(days=gap + 1)) if gap else loan.c.maturity_date <= upper)
+    return or_(*conds) if conds else false()
+
+
+LOAN_COLUMNS = (loan.c.id, loan.c.application_id, loan.c.customer_id, loan.c.days_past_due, loan.c.overdue_principal,
+                loan.c.overdue_interest, loan.c.classification, loan.c.maturity_date)
+
+
+def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch, gap: int | None,
+                    prev: date | None, prev_finished: datetime | None) -> list[Candidate]:
+    mine = _mine(lo, hi)
+    loans = {r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(
+        mine, or_(_crossing_days(loan.c.days_past_due, watch.days_past_due, gap),
+                  _crossing_maturity(day, watch.days_to_maturity, gap))))}
+    downgrades = {r.loan_id: r for r in conn.execute(
+        select(change.c.id, change.c.loan_id, change.c.from_code, change.c.to_code).where(
+            change.c.as_of == day, change.c.kind == "downgrade", change.c.loan_id >= lo, change.c.loan_id < hi))}
+    events = _events(conn, day, mine, prev, prev_finished)
+    guarantors = _guarantors(conn, mine, watch, gap)
+    inspections = _inspections(conn, mine, prev_finished)
+    extra = (set(downgrades) | set(events) | set(guarantors) | set(inspections)) - set(loans)
+    if extra:
+        loans.update({r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(loan.c.id.in_(extra)))})
+    deposits = _deposits(conn, day, {lid: evs[DEPOSIT] for lid, evs in events.items() if DEPOSIT in evs}, loans)
+    out = []
+    for lid in sorted(loans):
+        row = loans[lid]
+        cand = _base(row, day, gap)
+        if lid in downgrades:
+            d = downgrades[lid]
+            cand.facts["downgraded"] = True
+            cand.previous["classification"] = d.from_code
+            cand.sources["downgraded"] = cand.sources["classification"] = {
+                "table": "loan_classification", "id": d.id, "as_of": day.isoformat(), "from": d.from_code, "to": d.to_code}
+        for kind, evs in events.get(lid, {}).items():
+            if kind in EXTERNAL:
+                cand.facts[kind] = True
+                cand.sources[kind] = {"table": "provider_event", "events": [_event_json(e) for e in evs]}
+        if lid in deposits:
+            now_drop, before_drop, source = deposits[lid]
+            cand.facts["deposit_drop"], cand.facts["deposit_baseline"] = now_drop
+            cand.previous["deposit_drop"], cand.previous["deposit_baseline"] = before_drop
+            cand.sources["deposit_drop"] = cand.sources["deposit_baseline"] = source
+        if lid in guarantors:
+            g = guarantors[lid]
+            worst = max(r.days_past_due for r in g)
+            cand.facts["guarantor_days_past_due"] = worst
+            cand.previous["guarantor_days_past_due"] = max(worst - gap, 0) if gap else 0
+            cand.sources["guarantor_days_past_due"] = {"table": "loan", "guarantor_customer_id": g[0].guarantor_id,
+                                                       "loans": [{"id": r.id, "days_past_due": r.days_past_due} for r in g]}
+        if lid in inspections:
+            i = inspections[lid]
+            cand.facts["fund_usage"] = (i.result or {}).get("fund_usage")
+            cand.sources["fund_usage"] = {"table": "loan_inspection", "id": i.id, "kind": i.kind, "mode": i.mode,
+                                          "officer": i.officer, "completed_at": plain(i.completed_at),
+                                          "business_status": (i.result or {}).get("business_status")}
+        out.append(cand)
+    return out
+
+
+def _base(row, day: date, gap: int | None) -> Candidate:
+    dpd, to_maturity = row.days_past_due, (row.maturity_date - day).days
+    facts = {"days_past_due": dpd, "downgraded": False, "classification": row.classification,
+             **{k: False for k in EXTERNAL}, "guarantor_days_past_due": 0, "deposit_drop": Decimal(0),
+             "deposit_baseline": Decimal(0), "fund_usage": None, "days_to_maturity": to_maturity}
+    previous = {**facts, "days_past_due": max(dpd - gap, 0) if gap else 0,
+                "days_to_maturity": to_maturity + gap if gap else None}
+    loan_source = {"table": "loan", "id": row.id, "as_of": day.isoformat(), "days_past_due": dpd,
+                   "overdue_principal": plain(row.overdue_principal), "overdue_interest": plain(row.overdue_interest)}
+    sources = {"days_past_due": loan_source, "classification": {"table": "loan", "id": row.id,
+                                                                "classification": row.classification},
+               "days_to_maturity": {"table": "loan", "id": row.id, "maturity_date": row.maturity_date.isoformat()}}
+    return Candidate(row.id, row.application_id, facts, previous, sources)
+
+
+def _event_json(e) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "source": e.source, "observed_on": e.observed_on.isoformat(),
+            "reference": e.reference, "detail": e.detail, **({"amount": plain(e.amount)} if e.amount is not None else {})}
+
+
+def _events(conn: Connection, day: date, mine, prev: date | None, prev_finished: datetime | None) -> dict[int, dict[str, list]]:
+    """Provider events that are news for `day`: observed since the previous date, or recorded after its run."""
+    news = or_(event.c.observed_on > prev, event.c.recorded_at > prev_finished) if prev else true()
+    rows = conn.execute(
+        select(loan.c.id.label("loan_id"), event.c.id, event.c.kind, event.c.source, event.c.observed_on,
+               event.c.reference, event.c.detail, event.c.amount, event.c.customer_id)
+        .select_from(loan.join(event, event.c.customer_id == loan.c.customer_id))
+        .where(mine, event.c.kind.in_(EVENT_KINDS), event.c.observed_on <= day, event.c.observed_on > day - LOOKBACK, news)
+        .order_by(event.c.observed_on, event.c.id))
+    out: dict[int, dict[str, list]] = {}
+    for r in rows:
+        out.setdefault(r.loan_id, {}).setdefault(r.kind, []).append(r)
+    return out
+
+
+def _drop(balance: Decimal, history: Iterable[tuple[date, Decimal]], on: date) -> tuple[Decimal, Decimal, date | None]:
+    """How far `balance` (observed `on`) is below the highest balance of the LOOKBACK before it."""
+    window = [(amount, seen) for seen, amount in history if on - LOOKBACK <= seen < on]
+    if not window:
+        return Decimal(0), Decimal(0), None
+    baseline, seen = max(window)
+    drop = ((baseline - balance) / baseline).quantize(Decimal("0.0001")) if baseline > 0 else Decimal(0)
+    return max(drop, Decimal(0)), baseline, seen
+
+
+def _deposits(conn: Connection, day: date, news: dict[int, list], loans: dict) -> dict[int, tuple]:
+    """For loans with a new deposit snapshot: (drop, baseline) now, the same for the snapshot before, source."""
+    if not news:
+        return {}
+    customers = {loans[lid].customer_id for lid in news if lid in loans}
+    history: dict[int, list[tuple[date, Decimal]]] = {}
+    for r in conn.execute(select(event.c.customer_id, event.c.observed_on, event.c.amount).where(
+            event.c.kind == DEPOSIT, event.c.customer_id.in_(customers), event.c.amount.is_not(None),
+            event.c.observed_on <= day, event.c.observed_on > day - 2 * LOOKBACK - timedelta(days=1))
+            .order_by(event.c.observed_on)):
+        history.setdefault(r.customer_id, []).append((r.observed_on, Decimal(r.amount)))
+    out = {}
+    for lid, evs in news.items():
+        latest = next((e for e in reversed(evs) if e.amount is not None), None)
+        if latest is None or lid not in loans:
+            continue
+        past = history.get(loans[lid].customer_id, [])
+        drop, baseline, seen = _drop(Decimal(latest.amount), past, latest.observed_on)
+        earlier = [(s, a) for s, a in past if s < latest.observed_on]
+        before = _drop(earlier[-1][1], earlier, earlier[-1][0])[:2] if earlier else (Decimal(0), Decimal(0))
+        source = {"table": "provider_event", "id": latest.id, "source": latest.source,
+                  "observed_on": latest.observed_on.isoformat(), "balance": plain(Decimal(latest.amount)),
+                  "baseline": plain(baseline), "baseline_observed_on": seen.isoformat() if seen else None}
+        out[lid] = ((drop, baseline), before, source)
+    return out
+
+
+def _guarantors(conn: Connection, mine, watch: Watch, gap: int | None) -> dict[int, list]:
+    """Loans of the partition whose guarantor (by ID number) has an active loan overdue, crossing a threshold."""
+    g_cust, g_loan = customer.alias("g_cust"), loan.alias("g_loan")
+    rows = conn.execute(
+        select(loan.c.id.label("loan_id"), g_loan.c.id, g_loan.c.days_past_due, g_cust.c.id.label("guarantor_id"))
+        .select_from(loan.join(application, application.c.id == loan.c.application_id)
+                     .join(g_cust, g_cust.c.id_number == application.c.guarantor_id_number)
+                     .join(g_loan, g_loan.c.customer_id == g_cust.c.id))
+        .where(mine, application.c.guarantor_id_number.is_not(None), g_loan.c.status == "active",
+               g_loan.c.days_past_due > 0, g_loan.c.customer_id != loan.c.customer_id)
+        .order_by(g_loan.c.id))
+    found: dict[int, list] = {}
+    for r in rows:
+        found.setdefault(r.loan_id, []).append(r)
+    points = watch.guarantor_days_past_due
+
+    def crossed(dpd: int) -> bool:
+        if points is None:
+            return True
+        return any(dpd >= math.floor(e) and (gap is None or dpd <= math.ceil(e) + gap) for e in points if e >= 0)
+
+    return {lid: rs for lid, rs in found.items() if any(crossed(r.days_past_due) for r in rs)}
+
+
+def _inspections(conn: Connection, mine, prev_finished: datetime | None) -> dict[int, Any]:
+    """The latest inspection of each loan done since the previous run finished (its result feeds back)."""
+    rows = conn.execute(
+        select(inspection.c.loan_id, inspection.c.id, inspection.c.kind, inspection.c.mode, inspection.c.officer,
+               inspection.c.result, inspection.c.completed_at)
+        .select_from(loan.join(inspection, inspection.c.loan_id == loan.c.id))
+        .where(mine, inspection.c.status == "done",
+               inspection.c.completed_at > prev_finished if prev_finished else true())
+        .order_by(inspection.c.completed_at, inspection.c.id))
+    return {r.loan_id: r for r in rows}  # the latest wins
