@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -58,6 +58,12 @@ class User(CreditBase):
     active: Mapped[bool] = mapped_column(default=True)
     # Raised by a password change, a deactivation or a sign-out: tokens and sessions of an older epoch die.
     token_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A password someone else set is one-time: the user replaces it before working (webapp.resets).
+    password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # An admin's reset waits here for a second person's confirmation (dual control).
+    pending_password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    pending_password_by: Mapped[Optional[str]] = mapped_column(String(64))
+    pending_password_at: Mapped[Optional[datetime]]
     org: Mapped[Org] = relationship(lazy="joined")
 
 

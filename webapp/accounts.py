@@ -28,12 +28,17 @@ from .bootstrap import Container
 from .principal import Principal, of_user
 from .ratelimit import LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USER, Limits, Throttled, sql_limits
 
-__all__ = ["SignInFailed", "Throttled", "committed", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
+__all__ = ["PasswordChangeRequired", "SignInFailed", "Throttled", "committed", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
 T = TypeVar("T")
 
 
 class SignInFailed(Exception):
     """Wrong user name or password (which of the two is never said)."""
+
+
+class PasswordChangeRequired(Exception):
+    """The password is right but one-time (someone else set it): the user must replace it first
+    (webapp.resets.change_own). Raised only to whoever knows the password."""
 
 
 def limits_of(c: Container) -> Limits:
@@ -96,7 +101,14 @@ def sign_in(c: Container, username: str, password: str, address: str, via: str) 
         ok, rehash = passwords.verify(user.password_hash if user is not None and user.active else None, password)
         reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
         actor, user_id = (user.username, user.id) if user is not None else ("anonymous", None)
+        one_time = ok and user.password_change_required
     where = {"address": address, "via": via}
+    if one_time:
+        release_attempt(c, [(limit, key) for limit, *key in keys])
+        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
+                                                       {"username": username[:64], "reason": "password_change_required",
+                                                        **where}))
+        raise PasswordChangeRequired()
     if not ok:
         committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
                                                        {"username": username[:64], "reason": reason, **where}))
@@ -137,6 +149,7 @@ def _user(session, username: str) -> User:
 
 
 def set_password(c: Container, username: str, new_password: str, actor: str) -> None:
+    """The server operator's CLI: a permanent password at once (admins in the API go through webapp.resets)."""
     problem = passwords.problem(new_password)
     if problem:
         raise InvalidData({"password": [problem]})
@@ -145,6 +158,8 @@ def set_password(c: Container, username: str, new_password: str, actor: str) -> 
     def work(session: Session) -> None:
         user = _user(session, username)
         user.password_hash = digest
+        user.password_change_required = False
+        user.pending_password_hash = user.pending_password_by = user.pending_password_at = None
         _bump(session, user)
         c.runtime.record(session, actor, "password_changed", None, {"username": username})
 

@@ -1,4 +1,5 @@
-"""post-loan signals and inspections: the loan's managing officer, risk signals (with the rule that fired
+"""one-time passwords under dual control (a reset an admin asks for waits for a second person; the user then
+replaces it at first sign-in), and post-loan signals and inspections: the loan's managing officer, risk signals (with the rule that fired
 and its evidence) and the inspection lifecycle (due, raised as of a business date, done or recorded
 off-site, with its SLA and escalation)
 
@@ -17,6 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('password_change_required', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column('pending_password_hash', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('pending_password_by', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('pending_password_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.add_column(sa.Column('officer', sa.String(length=64), nullable=True))
         batch_op.create_index('ix_loan_officer', ['officer'], unique=False)
@@ -72,3 +79,7 @@ def downgrade() -> None:
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_index('ix_loan_officer')
         batch_op.drop_column('officer')
+    with op.batch_alter_table('app_user', schema=None) as batch_op:
+        for column in ('pending_password_at', 'pending_password_by', 'pending_password_hash',
+                       'password_change_required'):
+            batch_op.drop_column(column)

@@ -139,7 +139,8 @@ def test_a_password_change_ends_tokens_and_sessions_at_once(api, app, container)
     web = app.test_client()
     ui_login(web, "manager1")
     assert web.get("/inbox").status_code == 200
-    r = api.post("/users/manager1/password", "admin", json={"password": "a-new-password"})
+    r = api.client.post("/api/v1/auth/password", json={"username": "manager1", "current_password": DEMO_PASSWORD,
+                                                       "new_password": "a-new-password"})
     assert r.status_code == 200, r.get_json()
     r = api.client.get("/api/v1/products", headers=bearer(old))
     assert r.status_code == 401 and "no longer valid" in r.get_json()["message"]
@@ -148,7 +149,7 @@ def test_a_password_change_ends_tokens_and_sessions_at_once(api, app, container)
     new = token(api.client, "manager1", "a-new-password")
     assert new.status_code == 200
     assert api.client.get("/api/v1/products", headers=bearer(new.get_json()["token"])).status_code == 200
-    assert events(container, "password_changed") == [("password_changed", "admin", {"username": "manager1"})]
+    assert [e[:2] for e in events(container, "password_changed")] == [("password_changed", "manager1")]
 
 
 def test_deactivation_ends_tokens_and_sessions_and_sign_in(api, app):
@@ -205,13 +206,16 @@ def test_every_sign_in_failure_logout_and_password_change_is_audited(api, app, c
     web = app.test_client()
     csrf = ui_login(web, "approver1")
     web.post("/logout", data={"csrf_token": csrf})
-    api.post("/users/auditor1/password", "admin", json={"password": "new-auditor-pw"})
+    api.post("/users/investigator1/password", "admin", json={"password": "new-investigator-pw"})
+    assert api.post("/users/investigator1/password/confirm", "head1").status_code == 200
     api.post("/users/postloan1/deactivate", "admin")
-    seen = events(container, "login", "login_failed", "logout", "password_changed", "user_deactivated")
+    seen = events(container, "login", "login_failed", "logout", "password_reset_requested", "password_changed",
+                  "user_deactivated")
     assert [(t, a) for t, a, _ in seen] == [
         ("login", "manager1"), ("login_failed", "manager1"), ("login_failed", "anonymous"), ("login", "approver1"),
-        ("logout", "approver1"), ("login", "admin"), ("password_changed", "admin"), ("user_deactivated", "admin")]
+        ("logout", "approver1"), ("login", "admin"), ("password_reset_requested", "admin"), ("login", "head1"),
+        ("password_changed", "head1"), ("user_deactivated", "admin")]
     assert seen[1][2] == {"username": "manager1", "reason": "wrong_password", "address": "127.0.0.1", "via": "api"}
     assert seen[2][2]["username"] == "ghost" and seen[2][2]["reason"] == "unknown_user"
     assert seen[3][2]["via"] == "web"
-    assert seen[7][2]["username"] == "postloan1"
+    assert seen[9][2]["username"] == "postloan1"

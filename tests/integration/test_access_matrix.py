@@ -296,8 +296,14 @@ API_WRITES = [
     Case("POST contract-templates", "POST", lambda w: "/contract-templates", only({"designer1", "admin"}), body=_template),
     Case("POST contract-templates/preview", "POST", lambda w: "/contract-templates/preview",
          only({"designer1", "admin"}), body=_template),
-    Case("POST set a password", "POST", lambda w: "/users/matrix_temp/password", only({"admin"}),
-         body=lambda w, role: {"json": {"password": "a-new-long-passphrase-2026"}}),
+    Case("POST set a password (a reset waiting for a second person)", "POST", lambda w: "/users/matrix_temp/password",
+         only({"admin"}, 202), body=lambda w, role: {"json": {"password": "a-new-long-passphrase-2026"}}),
+    # head1 heads matrix_temp's branch; the admin asked for the reset, so may not confirm it (409 once it is gone)
+    Case("POST confirm a password reset", "POST", lambda w: "/users/matrix_temp/password/confirm",
+         lambda role: (200, 409) if role == "head1" else (403, 409) if role == "admin" else 403),
+    Case("POST change one's own password (wrong current one)", "POST", lambda w: "/auth/password", everyone(401),
+         body=lambda w, role: {"json": {"username": role, "current_password": "not-the-password",
+                                        "new_password": "a-new-long-passphrase-2026"}}),
     Case("POST deactivate a user", "POST", lambda w: "/users/matrix_temp/deactivate", only({"admin"})),
     Case("POST repayments", "POST", lambda w: "/repayments", only({"admin"}, (200, 201)),  # a repeat: 200
          body=lambda w, role: {"json": {"loan_id": w.ids["loan"], "txn_id": "MATRIX-1", "paid_at": "2026-03-17",

@@ -8,10 +8,11 @@ from functools import wraps
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from .. import accounts, clients
+from .. import accounts, clients, resets
 from ..extensions import container
 from ..principal import Principal, load
 from . import bp, parsing
+from .schemas import OwnPasswordSchema
 from .errors import ApiError
 
 
@@ -33,9 +34,25 @@ def issue_token():
         who, epoch = accounts.sign_in(container(), username, password, request.remote_addr or "?", "api")
     except accounts.SignInFailed:
         raise ApiError(401, "unauthenticated", "wrong username or password") from None
+    except accounts.PasswordChangeRequired:
+        raise ApiError(403, "password_change_required", "this password was set by someone else and is one-time: "
+                       "replace it first (POST /api/v1/auth/password)") from None
     token = _serializer().dumps({"uid": who.id, "u": who.username, "e": epoch})
     return {"token": token, "token_type": "Bearer", "expires_in": current_app.config["TOKEN_MAX_AGE"],
             "user": {"username": who.username, "name": who.name, "posts": sorted(who.posts)}}
+
+
+@bp.post("/auth/password")
+def change_password():
+    """{username, current_password, new_password}: a user replaces their own password (a one-time one
+    included). Throttled like a sign-in; ends every token and session of the user."""
+    body = parsing.load(OwnPasswordSchema())
+    try:
+        resets.change_own(container(), body["username"], body["current_password"], body["new_password"],
+                          request.remote_addr or "?", "api")
+    except accounts.SignInFailed:
+        raise ApiError(401, "unauthenticated", "wrong username or password") from None
+    return {"username": body["username"], "password_changed": True}
 
 
 def _client_token(body: dict):

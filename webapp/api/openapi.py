@@ -70,6 +70,8 @@ TOKEN_BODY = {"oneOf": [s.TokenRequestSchema, s.ClientTokenRequestSchema]}
 OPERATIONS: tuple[Op, ...] = (
     Op("post", "/auth/token", "api.issue_token", "Exchange username and password, or a channel client's "
        "client_id and client_secret, for a bearer token", {200: s.TokenSchema}, TOKEN_BODY, auth=False),
+    Op("post", "/auth/password", "api.change_password", "A user replaces their own password (a one-time one "
+       "included); throttled like a sign-in", {200: s.UserChangedSchema}, s.OwnPasswordSchema, auth=False),
     Op("post", "/auth/logout", "api.sign_out", "End every token and web session of the caller", {200: s.SignedOutSchema}),
     Op("get", "/openapi.json", "api.openapi", "This document", {200: {JSON: {"type": "object"}}}, auth=False),
     Op("get", "/products", "api.list_products", "Loan products", {200: s.ProductListSchema}),
@@ -112,13 +114,17 @@ OPERATIONS: tuple[Op, ...] = (
        {201: s.TemplateDeployedSchema, 200: s.TemplateDeployedSchema}, ("multipart", s.UploadSchema)),
     Op("post", "/contract-templates/preview", "api.preview_template", "Render a template with sample data "
        "(watermarked; nothing stored)", {200: {PDF: BINARY}}, ("multipart", s.UploadSchema)),
-    Op("post", "/users/{username}/password", "api.set_user_password", "Set a user's password (ends their tokens "
-       "and sessions)", {200: s.UserChangedSchema}, s.PasswordSchema),
+    Op("post", "/users/{username}/password", "api.set_user_password", "An admin sets a password: their own at once "
+       "(200); anyone else's as a one-time password waiting for a second person's confirmation (202)",
+       {200: s.UserChangedSchema, 202: s.UserChangedSchema}, s.PasswordSchema),
+    Op("post", "/users/{username}/password/confirm", "api.confirm_user_password", "A second person (another admin, "
+       "or the user's branch head) confirms a pending reset: the one-time password replaces the old one and the "
+       "user's tokens and sessions end", {200: s.UserChangedSchema}),
     Op("post", "/users/{username}/deactivate", "api.deactivate_user", "Deactivate a user (ends their tokens and "
        "sessions)", {200: s.UserChangedSchema}),
 )
 
-MESSAGES = {200: "OK", 201: "Created", 400: "Not a JSON object, nested more than %d levels, or no file" % MAX_DEPTH,
+MESSAGES = {200: "OK", 201: "Created", 202: "Accepted: waits for a second person", 400: "Not a JSON object, nested more than %d levels, or no file" % MAX_DEPTH,
             401: "No valid bearer token", 403: "Not allowed (post, scope, separation of duties)",
             404: "Not found, or outside the caller's scope", 409: "Conflict: taken, stale, already done, or a lost race",
             413: "Body over 10 MB", 422: "Invalid input, with the fields (or the model's located problems)",
@@ -137,6 +143,8 @@ def statuses(op: Op) -> set[int]:
     if op.method == "post":
         found.add(409)
     if op.endpoint == "api.issue_token":
+        found |= {401, 403, 429}  # 403: a one-time password, to be replaced first
+    if op.endpoint == "api.change_password":
         found |= {401, 429}
     return found
 

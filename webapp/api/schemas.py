@@ -61,6 +61,13 @@ class PasswordSchema(Strict):
     password = fields.String(required=True, error_messages=dict(MESSAGES), validate=validate.Length(min=1, max=1024))
 
 
+class OwnPasswordSchema(Strict):
+    """A user replacing their own password."""
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, error_messages=dict(MESSAGES), validate=validate.Length(min=1, max=1024))
+
+
 class UploadSchema(Strict):
     """multipart/form-data with one file."""
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
@@ -342,4 +349,5 @@ class SignedOutSchema(Open):
 class UserChangedSchema(Open):
     username = fields.String(required=True)
     password_changed = fields.Boolean()
+    pending_confirmation = fields.Boolean()
     active = fields.Boolean()

@@ -11,7 +11,9 @@ from functools import wraps
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import accounts, principal as principals
+from engine.errors import InvalidData
+
+from .. import accounts, principal as principals, resets
 from ..extensions import container
 from . import bp
 
@@ -70,12 +72,42 @@ def login():
             headers["Retry-After"] = str(exc.retry_after)
         except accounts.SignInFailed:
             error, status = _("Wrong user name or password."), 401
+        except accounts.PasswordChangeRequired:
+            return _password_page(request.form.get("username", ""), None, 403)
         else:
             session.clear()
             session["uid"], session["u"], session["e"], session["t"] = who.id, who.username, epoch, int(time.time())
             target = request.args.get("next") or ""
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.inbox"))
     return render_template("login.html", error=error), status, headers
+
+
+def _password_page(username: str, error: str | None, status: int):
+    return render_template("password.html", username=username, error=error), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    """Replace one's own password, a one-time one included; then sign in with the new one."""
+    if request.method == "GET":
+        return _password_page(request.args.get("username", "")[:64], None, 200)
+    form = request.form
+    username, new = form.get("username", ""), form.get("new_password", "")
+    if new != form.get("confirm_password", ""):
+        return _password_page(username, _("The two new passwords differ."), 422)
+    try:
+        resets.change_own(container(), username, form.get("current_password", ""), new,
+                          request.remote_addr or "?", "web")
+    except accounts.Throttled as exc:
+        return _password_page(username, _("Too many failed sign-ins. Try again in %(minutes)s min.",
+                                          minutes=-(-exc.retry_after // 60)), 429)
+    except accounts.SignInFailed:
+        return _password_page(username, _("Wrong user name or password."), 401)
+    except InvalidData:
+        return _password_page(username, _("A password needs 8 to 1024 characters on one line, and must differ "
+                                          "from the current one."), 422)
+    flash(_("Your password is changed. Sign in with the new one."))
+    return redirect(url_for("ui.login"))
 
 
 @bp.post("/logout")
