@@ -58,6 +58,10 @@ PRODUCTS = (("NONGHU", "interest_only", ("50000", "100000", "200000"), "0.0620",
 PRODUCT_OF = [p for p in PRODUCTS for _ in range(p[4])]  # by loan id % 10
 VILLAGES = [f"V0{i}" for i in range(1, 10)]
 TERM = 12
+TERMS = {"SHANDAI": 6}  # months; the others 12 (so some loans come within 30 days of maturity)
+EXTERNAL = ("court_enforcement", "tax_arrears", "bureau_overdue", "blacklist")
+EXTERNAL_SOURCE = {"court_enforcement": "court", "tax_arrears": "tax", "bureau_overdue": "bureau",
+                   "blacklist": "watchlist"}
 
 
 def behaviour(i: int) -> str:
@@ -79,7 +83,49 @@ def behaviour(i: int) -> str:
 def age_days(i: int, kind: str) -> int:
     if kind == "long":
         return 150 + (i * 40503) % 420
-    return 1 + (i * 40503) % 200  # disbursed 1-200 days before the timed date: ~3 instalments due on average
+    return (i * 40503) % 200  # disbursed 0-199 days before the timed date: ~3 instalments due on average
+
+
+def _plan_of() -> dict[str, tuple[int, int]]:
+    from credit.demo import PRODUCTS as DEMO
+
+    return {p["code"]: (p["first_check_days"], p["periodic_months"]) for p in DEMO}
+
+
+def months_between(start: date, end: date) -> int:
+    """As credit.postloan.dates.months_between: whole calendar months."""
+    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+
+
+def inspection_rows(i: int, start: date, product_code: str, kind: str, day: date, plan) -> list[tuple]:
+    """The inspections loan i has had by the end of `day` - 1, as a portfolio in steady state has: its first
+    inspection done (0.1 % of them just done, on `day`, finding the funds diverted) and, past its first period,
+    the current period's review (off-site for loans not behind, done on-site for the others)."""
+    from credit.schedules import add_months
+
+    if start >= day or kind == "closed":
+        return []
+    first_days, period = plan[product_code]
+    out = []
+    due = start + timedelta(days=first_days)
+    diverted = i % 1000 == 11
+    done = (datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=3) if diverted else
+            datetime.combine(min(start + timedelta(days=2), day - timedelta(days=1)), datetime.min.time(),
+                             timezone.utc) + timedelta(hours=6))
+    result = ('{"fund_usage": "diverted", "business_status": "normal"}' if diverted
+              else '{"fund_usage": "as_agreed", "business_status": "normal"}')
+    out.append((i * 4, i, "first", "onsite", due.isoformat(), start.isoformat(), due.isoformat(), "done", "postloan1",
+                None, None, None, None, result, done.strftime("%Y-%m-%d %H:%M:%S.000000+00:00")))
+    months = months_between(start, day - timedelta(days=1))
+    if period and months >= period:
+        pdue = add_months(start, months // period * period)
+        behind = kind != "on_time"
+        out.append((i * 4 + 1, i, "periodic", "onsite" if behind else "offsite", pdue.isoformat(), pdue.isoformat(),
+                    pdue.isoformat(), "done" if behind else "offsite", "postloan1", None, None, None, None,
+                    '{"fund_usage": "as_agreed", "business_status": "normal"}' if behind else '{"basis": "low_risk"}',
+                    (datetime.combine(pdue, datetime.min.time(), timezone.utc) + timedelta(hours=6)).strftime(
+                        "%Y-%m-%d %H:%M:%S.000000+00:00") if behind else None))
+    return out
 
 
 class Schedules:
@@ -94,7 +140,8 @@ class Schedules:
         key = (product[0], amount, start)
         lines = self._cache.get(key)
         if lines is None:
-            lines = self._cache[key] = self._build(product[1], Decimal(amount), Decimal(product[3]), TERM, start)
+            lines = self._cache[key] = self._build(product[1], Decimal(amount), Decimal(product[3]),
+                                                   TERMS.get(product[0], TERM), start)
         return lines
 
 
@@ -105,20 +152,24 @@ def _id_number(i: int) -> str:
     return idnumber.make("320324", born, i % 900)  # codes 900-999 make the fake providers report signals
 
 
-def loan_rows(lo: int, hi: int, day: date, schedules: Schedules, disbursed_at: datetime):
+def loan_rows(lo: int, hi: int, day: date, schedules: Schedules, plan: dict | None = None):
     """Rows of customers, applications, loans and schedule lines for loan ids lo..hi-1, as of the end of
     `day` - 1 (every payment the borrowers made before `day`). Every value as text, None for NULL."""
-    customers, applications, loans, lines = [], [], [], []
-    ts = disbursed_at.strftime("%Y-%m-%d %H:%M:%S.000000+00:00")
+    customers, applications, loans, lines, events, inspections = [], [], [], [], [], []
+    plan = plan or _plan_of()
+    created = (datetime.combine(day, datetime.min.time(), timezone.utc) - timedelta(days=600)).strftime(
+        "%Y-%m-%d %H:%M:%S.000000+00:00")
     for i in range(lo, hi):
         kind = behaviour(i)
         product = PRODUCT_OF[i % 10]
         amount = product[2][(i // 10) % len(product[2])]
         start = day - timedelta(days=age_days(i, kind))
         schedule = schedules(product, amount, start)
+        ts = f"{start.isoformat()} 02:00:00.000000+00:00"  # 10:00 in Beijing on the disbursement date
+        inspections.extend(inspection_rows(i, start, product[0], kind, day, plan))
         due = sum(1 for l in schedule if l.due_date < day)
         if kind == "closed":
-            full, part = TERM, 0
+            full, part = len(schedule), 0
         elif kind == "on_time":
             full, part = due, 0
         elif kind == "missed_1":
@@ -144,18 +195,41 @@ def loan_rows(lo: int, hi: int, day: date, schedules: Schedules, disbursed_at: d
         village = VILLAGES[i % 9]
         customers.append((i, _id_number(i), f"客户{i}", f"13{i:09d}", _id_number(i)[6:10] + "-" + _id_number(i)[10:12]
                           + "-" + _id_number(i)[12:14], str(60000 + (i % 50) * 4000), village, "0", "0", "false",
-                          str(i % 10), ts))
+                          str(i % 10), created))
         guarantee = "guarantee" if product[0] in ("NONGHU", "JINGYING") else "credit"
-        applications.append((i, product[0], i, amount, str(TERM), "生产经营" if guarantee == "guarantee" else "消费",
+        guarantor = (i + 1 if i % 2 else i - 1) if guarantee == "guarantee" and i > 1 else None  # a neighbour
+        applications.append((i, product[0], i, amount, str(len(schedule)),
+                             "生产经营" if guarantee == "guarantee" else "消费",
                              "manager_app", "disbursed", "manager1", "manager1", village, guarantee, "0",
-                             amount, product[3], "[]", "{}", "{}",
-                             f"HT{i:010d}", f"客户{i + 1 if i % 2 else i - 1}" if guarantee == "guarantee" else None,
+                             amount, product[3], "[]", "{}", "{}", f"HT{i:010d}",
+                             f"客户{guarantor}" if guarantor else None, _id_number(guarantor) if guarantor else None,
                              ts, ts))
-        loans.append((i, i, i, product[0], amount, product[3], str(TERM), product[1], "entrusted", ts,
+        events.extend(provider_events(i, day))
+        loans.append((i, i, i, product[0], amount, product[3], str(len(schedule)), product[1], "entrusted", ts,
                       schedule[0].due_date.isoformat(), schedule[-1].due_date.isoformat(),
                       str(Decimal(amount) - paid_principal), "closed" if closed else "active", "normal", "0", "0", "0",
                       (day - timedelta(days=30)).isoformat() if closed else None, "postloan1"))
-    return customers, applications, loans, lines
+    return customers, applications, loans, lines, events, inspections
+
+
+def provider_events(i: int, day: date) -> list[tuple]:
+    """Customer i's provider feed: a deposit balance every 30 days (the latest falling 0-29 days before `day`
+    + 3, so each business date has ~1/30 of the customers' new snapshots; 3 % of customers' latest one is 70 %
+    below the others), and for 0.1 % of customers one external event (court, tax, bureau, blacklist) in the
+    90 days before `day` + 3. Recorded the day they were observed."""
+    out = []
+    base = Decimal(5000 + (i * 7919) % 200_000)
+    for k in range(5):
+        seen = day + timedelta(days=3 - (i % 30) - 30 * k)
+        amount = base * Decimal("0.3") if k == 0 and i % 33 == 5 else base * (1 + Decimal(k) / 50)
+        out.append((i * 8 + k, i, "deposit_balance", seen.isoformat(), "core_banking", f"D{i}-{k}",
+                    f"{amount:.2f}", "", f"{seen.isoformat()} 09:00:00.000000+00:00", "bench"))
+    if (i * 7) % 1000 == 1:
+        kind = EXTERNAL[(i // 1000) % 4]
+        seen = day + timedelta(days=3 - (i % 90))
+        out.append((i * 8 + 5, i, kind, seen.isoformat(), EXTERNAL_SOURCE[kind], f"E{i}", None, kind,
+                    f"{seen.isoformat()} 09:00:00.000000+00:00", "bench"))
+    return out
 
 
 COLUMNS = {
@@ -164,13 +238,17 @@ COLUMNS = {
     "application": ("id", "product_code", "customer_id", "amount", "term_months", "purpose", "channel", "status",
                     "submitted_by", "intake_user", "village_code", "guarantee", "collateral_value", "approved_amount",
                     "annual_rate", "rejection_reasons", "assignments", "allocation_reasons", "contract_no",
-                    "guarantor_name", "created_at", "updated_at"),
+                    "guarantor_name", "guarantor_id_number", "created_at", "updated_at"),
     "loan": ("id", "application_id", "customer_id", "product_code", "principal", "annual_rate", "term_months",
              "repayment_method", "payment_mode", "disbursed_at", "first_due_date", "maturity_date",
              "outstanding_principal", "status", "classification", "days_past_due", "overdue_principal",
              "overdue_interest", "closed_at", "officer"),
     "schedule_line": ("loan_id", "period", "due_date", "principal", "interest", "total", "remaining_principal",
                       "paid_principal", "paid_interest", "paid_at"),
+    "provider_event": ("id", "customer_id", "kind", "observed_on", "source", "reference", "amount", "detail",
+                       "recorded_at", "recorded_by"),
+    "loan_inspection": ("id", "loan_id", "kind", "mode", "due_on", "raised_on", "sla_due_on", "status", "officer",
+                        "signal_id", "instance_id", "escalated_on", "escalated_to", "result", "completed_at"),
 }
 
 
@@ -250,9 +328,10 @@ def _sqlite_value(col: str, v):
 def build(url: str, n: int, log=print) -> dict:
     """A fresh database with `n` active loans (plus ~2 % closed) as of the end of DAY - 1, warmed up by the
     nightly run of DAY - 1, with DAY's repayments applied."""
-    from sqlalchemy import text
+    from sqlalchemy import insert, text
 
     from credit.passwords import CHEAP, hash_password
+    from credit.postloan.models import NightlyRun
     from engine.clock import Clock
     from webapp import postloan
     from webapp.bootstrap import bootstrap, deploy_processes, load_demo
@@ -269,7 +348,7 @@ def build(url: str, n: int, log=print) -> dict:
         with c.engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     write = _write_pg if pg else _write_sqlite
-    schedules = Schedules()
+    schedules, plan = Schedules(), _plan_of()
     # ~2 % of ids are closed loans: make enough ids for n active ones
     total, active = 0, 0
     while active < n:
@@ -278,17 +357,23 @@ def build(url: str, n: int, log=print) -> dict:
     batch = 20_000
     t0 = time.perf_counter()
     for lo in range(1, total + 1, batch):
-        customers, applications, loans, lines = loan_rows(lo, min(lo + batch, total + 1), DAY, schedules,
-                                                          datetime.combine(DAY, datetime.min.time(), timezone.utc))
+        customers, applications, loans, lines, events, inspections = loan_rows(
+            lo, min(lo + batch, total + 1), DAY, schedules, plan)
         for table, rows in (("customer", customers), ("application", applications), ("loan", loans),
-                            ("schedule_line", lines)):
+                            ("schedule_line", lines), ("provider_event", events), ("loan_inspection", inspections)):
             write(c.engine, table, rows)
         if lo // batch % 10 == 0:
             log(f"  built {min(lo + batch - 1, total):,} of {total:,} loans ({time.perf_counter() - t0:.0f} s)")
     with c.engine.begin() as conn:
         if pg:
-            for table in ("customer", "application", "loan"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {total})"))
+            for table, last in (("customer", total), ("application", total), ("loan", total),
+                                ("provider_event", total * 8 + 7), ("loan_inspection", total * 4 + 3)):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))
+        # the run before the warm-up's: the warm-up is an ordinary night (news since the day before), not the
+        # first run ever (where every provider event of the last 90 days would be news)
+        finished = datetime.combine(DAY - timedelta(days=2), datetime.min.time(), timezone.utc) + timedelta(hours=18)
+        conn.execute(insert(NightlyRun.__table__).values(as_of=DAY - timedelta(days=2), started_at=finished,
+                                                         finished_at=finished, summary={}))
     rows_seconds = time.perf_counter() - t0
     _vacuum(c)
     t0 = time.perf_counter()

@@ -3,18 +3,18 @@ within what is due, outstanding principal what is left, about 3 instalments paid
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
-from bench.postloan import COLUMNS, DAY, TERM, Schedules, behaviour, loan_rows
+from bench.postloan import COLUMNS, DAY, Schedules, behaviour, loan_rows
 
 
 def test_builder_rows_are_consistent():
-    customers, applications, loans, lines = loan_rows(1, 2001, DAY, Schedules(),
-                                                      datetime(2026, 11, 20, tzinfo=timezone.utc))
-    assert len(customers) == len(applications) == len(loans) == 2000 and len(lines) == 2000 * TERM
+    customers, applications, loans, lines, events, inspections = loan_rows(1, 2001, DAY, Schedules())
+    assert len(customers) == len(applications) == len(loans) == 2000
+    assert len(lines) == sum(int(loan[6]) for loan in loans) and {loan[6] for loan in loans} == {"6", "12"}
     for table, rows in (("customer", customers), ("application", applications), ("loan", loans),
-                        ("schedule_line", lines)):
+                        ("schedule_line", lines), ("provider_event", events), ("loan_inspection", inspections)):
         assert all(len(r) == len(COLUMNS[table]) for r in rows)
     assert len({c[1] for c in customers}) == 2000  # id numbers unique
     by_loan: dict[int, list] = {}
@@ -34,5 +34,11 @@ def test_builder_rows_are_consistent():
         else:
             assert paid == principal
     assert 2.3 < sum(paid_counts) / len(paid_counts) < 3.5
+    ids = {c[1] for c in customers}
+    guarantors = [a[20] for a in applications if a[20] is not None]
+    assert guarantors and all(g in ids for g in guarantors[1:-1])
+    assert len({(e[1], e[2], e[3], e[4]) for e in events}) == len(events) == len({e[0] for e in events})
+    assert len({(r[1], r[2], r[4]) for r in inspections}) == len(inspections) == len({r[0] for r in inspections})
+    assert {r[2] for r in inspections} == {"first", "periodic"}
     kinds = Counter(behaviour(i) for i in range(1, 2001))
     assert 0.85 < kinds["on_time"] / 2000 < 0.95 and kinds["closed"] > 0 and kinds["long"] > 0
