@@ -276,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     pl_sub = pl.add_subparsers(dest="postloan_command", required=True)
     pl_sub.add_parser("import", help="import repayments (CSV: loan_id,txn_id,paid_at,amount); all rows or none") \
         .add_argument("file")
+    pl_events = pl_sub.add_parser("events", help="provider events for the risk signals").add_subparsers(
+        dest="events_command", required=True)
+    pl_events.add_parser("import", help="import provider events (CSV: id_number,kind,observed_on,source"
+                         "[,reference,amount,detail]); all rows or none").add_argument("file")
     pl_run = pl_sub.add_parser("run", help="the nightly run, once per business date not yet processed")
     pl_run.add_argument("--as-of", help="business date YYYY-MM-DD (default: today in Beijing)")
     pl_run.add_argument("--partition-size", type=int, default=10_000, help="loans per partition (by id range)")

@@ -16,6 +16,10 @@ def main(c: Container, args) -> int:
     actor = "cli:" + os.environ.get("USER", "unknown")
     if args.postloan_command == "import":
         return _import(c, pathlib.Path(args.file), actor)
+    if args.postloan_command == "events":  # provider events for the risk signals (webapp.postloan_signals)
+        from .postloan_signals import events_cli
+
+        return events_cli(c, pathlib.Path(args.file), actor)
     return _run(c, args.as_of, args.partition_size)
 
 

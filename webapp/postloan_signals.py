@@ -7,16 +7,25 @@ the candidate queries watch, the facts each rule reads) is worked out once per t
 """
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import logging
+import pathlib
+import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from credit.postloan import signals
+from credit.models import Customer
+from credit.postloan import events, signals
+from credit.postloan.models import ProviderEvent
+from credit.postloan.repayments import Refused
 from credit.postloan.nightly import PartitionResult
 from engine import feel
 from engine.dmn import DecisionError, Table, evaluate
@@ -130,3 +139,115 @@ def after_partition(c: Container, s: Session, day: date, result: PartitionResult
             "loan_id": r.loan_id, "signal_id": r.id, "as_of": day.isoformat(), "code": r.code, "rule_id": r.rule_id,
             "severity": r.severity, "onsite": r.onsite, "decision": rules.version})
     return len(raised)
+
+
+# -- provider events: files from the courts, tax, the credit bureau, blacklists and core banking ---------
+
+@dataclass
+class EventImport:
+    imported: int = 0
+    unchanged: int = 0  # rows recorded before with the same details
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message); nothing imported if any
+
+
+def import_events(c: Container, text: str, actor: str, filename: str = "") -> EventImport:
+    """Import a provider file (see credit.postloan.events): all rows or none, every bad row by its line."""
+    out = EventImport()
+    reader = csv.DictReader(io.StringIO(text))
+    why = events.header_problem(reader.fieldnames)
+    if why:
+        out.errors.append((1, why))
+        return out
+    from .postloan import today as business_today  # postloan imports this module for its hook
+
+    today = business_today(c)
+    parsed: list[tuple[int, events.EventRow]] = []
+    for row in reader:
+        if None in row:
+            out.errors.append((reader.line_num, "more fields than the header names"))
+            continue
+        try:
+            parsed.append((reader.line_num, events.parse({k.strip(): v for k, v in row.items()}, today)))
+        except Refused as exc:
+            out.errors.append((reader.line_num, str(exc)))
+    with c.uow() as uow:
+        s = uow.session
+        customers, existing = _known(s, parsed)
+        seen: dict[tuple, tuple] = {}
+        new = []
+        for line, r in parsed:
+            customer_id = customers.get(r.id_number)
+            if customer_id is None:
+                out.errors.append((line, "id_number: not a customer of the bank"))
+                continue
+            key = (customer_id, r.kind, r.observed_on, r.source)
+            prior = seen.get(key) or existing.get(key)
+            if prior is not None:
+                if r.same(*prior):
+                    out.unchanged += 1
+                else:
+                    out.errors.append((line, f"{r.kind} of {r.observed_on.isoformat()} from {r.source} is already "
+                                             "recorded with other details"))
+                continue
+            seen[key] = (r.reference, r.amount, r.detail)
+            new.append({"customer_id": customer_id, "kind": r.kind, "observed_on": r.observed_on, "source": r.source,
+                        "reference": r.reference, "amount": r.amount, "detail": r.detail,
+                        "recorded_at": c.clock.now(), "recorded_by": actor})
+        if out.errors:
+            out.errors.sort()
+            out.imported = out.unchanged = 0
+            return out  # rolled back: nothing imported
+        for start in range(0, len(new), 1000):
+            s.execute(insert(ProviderEvent), new[start:start + 1000])
+        out.imported = len(new)
+        if new:  # one audit event per file: a deposit feed has a row per customer
+            kinds: dict[str, int] = {}
+            for r in new:
+                kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+            c.runtime.record(s, actor, "provider_events_imported", None, {
+                "file": filename, "sha256": hashlib.sha256(text.encode()).hexdigest(), "imported": len(new),
+                "unchanged": out.unchanged, "kinds": kinds})
+        uow.commit()
+    return out
+
+
+def _known(s: Session, parsed: list[tuple[int, events.EventRow]]) -> tuple[dict[str, int], dict[tuple, tuple]]:
+    """The customers the rows name (by ID number), and the events already recorded for them."""
+    numbers = sorted({r.id_number for _, r in parsed})
+    customers: dict[str, int] = {}
+    for start in range(0, len(numbers), 500):
+        customers.update(s.execute(select(Customer.id_number, Customer.id).where(
+            Customer.id_number.in_(numbers[start:start + 500]))).tuples().all())
+    existing: dict[tuple, tuple] = {}
+    if parsed:
+        first, last = min(r.observed_on for _, r in parsed), max(r.observed_on for _, r in parsed)
+        ids = sorted(set(customers.values()))
+        for start in range(0, len(ids), 500):
+            for e in s.execute(select(ProviderEvent).where(
+                    ProviderEvent.customer_id.in_(ids[start:start + 500]),
+                    ProviderEvent.observed_on >= first, ProviderEvent.observed_on <= last)).scalars():
+                existing[(e.customer_id, e.kind, e.observed_on, e.source)] = (e.reference, e.amount, e.detail)
+    return customers, existing
+
+
+def events_cli(c: Container, path: pathlib.Path, actor: str) -> int:
+    """`creditfactory postloan events import FILE.csv`."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        print(f"{path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"{path}: not UTF-8 text", file=sys.stderr)
+        return 1
+    if "\x00" in text:
+        print(f"{path}: contains NUL characters", file=sys.stderr)
+        return 1
+    result = import_events(c, text, actor, path.name)
+    if result.errors:
+        for line, message in result.errors:
+            print(f"{path}:{line}: {message}", file=sys.stderr)
+        print(f"nothing imported: {len(result.errors)} bad row(s)", file=sys.stderr)
+        return 1
+    print(f"{result.imported} provider event(s) imported, {result.unchanged} already recorded")
+    return 0

@@ -140,7 +140,7 @@ def evidence(cand: Candidate, fired: Fired, version: str) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
+        return int(value) if value == value.to_integral_value() else str(value.normalize())
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, dict):
