@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import extensions, filters, health, i18n
     from .api import bp as api_bp
     from .api import errors
+    from .portfolio import bp as portfolio_bp
     from .workbench import bp as ui_bp
 
     extensions.factory.init_app(app)
@@ -53,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ui_bp)
+    app.register_blueprint(portfolio_bp)
     _vendor(app)
     security.init_app(app)
     return app
@@ -77,3 +79,9 @@ def _vendor(app: Flask) -> None:
         """The bpmn-js viewer and its stylesheets, from our own origin (the CSP allows no other)."""
         return send_from_directory(bpmn_js, name, max_age=86400)
 
+    echarts = pathlib.Path(app.root_path).parent / "node_modules" / "echarts" / "dist"
+
+    @app.get("/vendor/echarts.min.js")
+    def vendor_echarts():
+        """ECharts for the portfolio page's charts, from our own origin like htmx."""
+        return send_from_directory(echarts, "echarts.min.js", max_age=86400)
