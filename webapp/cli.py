@@ -283,6 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     pl_run = pl_sub.add_parser("run", help="the nightly run, once per business date not yet processed")
     pl_run.add_argument("--as-of", help="business date YYYY-MM-DD (default: today in Beijing)")
     pl_run.add_argument("--partition-size", type=int, default=10_000, help="loans per partition (by id range)")
+    pl_run.add_argument("--workers", type=int, default=None,
+                        help="PostgreSQL: start N worker processes for this run (default: use the running workers, "
+                             "or run in-process when none is)")
+    pl_run.add_argument("--in-process", action="store_true", help="PostgreSQL: run the partitions in this process")
+    pl_run.add_argument("--timeout", type=float, default=120.0,
+                        help="PostgreSQL: give up when no partition finished for this many seconds")
+    pl_worker = pl_sub.add_parser("worker", help="PostgreSQL: take nightly-run partitions from the job queue")
+    pl_worker.add_argument("--concurrency", type=int, default=1, help="partitions run at once by this process")
     sim = sub.add_parser("simulate", help="submit applications and work them as the demo officers would")
     sim.add_argument("--applications", type=int, default=10)
     sim.add_argument("--seed", type=int, default=0, help="the same seed gives the same applicants and choices")

@@ -142,6 +142,26 @@ def import_csv(c: Container, text: str, actor: str) -> ImportResult:
 # -- the nightly run ------------------------------------------------------------------------------
 
 @dataclass
+class PartitionDone:
+    """What one partition did, in counts, wherever it ran (in this process or on a queue worker)."""
+    lo: int
+    hi: int
+    scanned: int = 0
+    changed: int = 0
+    downgraded: int = 0
+    closed: int = 0
+    signals: int = 0
+    tasks: int = 0
+    worker: str = "in-process"  # the process that ran it
+    seconds: float = 0.0
+
+    @classmethod
+    def of(cls, r: nightly.PartitionResult, worker: str = "in-process", seconds: float = 0.0) -> "PartitionDone":
+        return cls(r.lo, r.hi, r.scanned, r.changed, r.downgraded, len(r.closed), r.signals,
+                   len(r.proposed) + r.inspection_tasks, worker, seconds)
+
+
+@dataclass
 class RunSummary:
     dates: list[date] = field(default_factory=list)
     scanned: int = 0  # loan-days: each active loan once per business date
@@ -152,16 +172,27 @@ class RunSummary:
     tasks: int = 0  # tasks raised: upgrade proposals for the branch head, inspections
     seconds: float = 0.0
 
-    def add(self, r: nightly.PartitionResult) -> None:
+    def add(self, r: PartitionDone) -> None:
         self.scanned += r.scanned
         self.classified += r.changed
         self.downgraded += r.downgraded
-        self.closed += len(r.closed)
+        self.closed += r.closed
         self.signals += r.signals
-        self.tasks += len(r.proposed) + r.inspection_tasks
+        self.tasks += r.tasks
 
 
-Progress = Callable[[date, nightly.PartitionResult, int, int], None]
+Progress = Callable[[date, PartitionDone, int, int], None]
+# Runs every partition of one business date, calling back as each one commits; returns once all have,
+# raises if one cannot be run. In this process (below), or on queue workers (webapp.postloan_queue).
+Dispatch = Callable[[Container, date, list[tuple[int, int]], str, Callable[[PartitionDone], None]], None]
+
+
+def in_process(c: Container, day: date, parts: list[tuple[int, int]], actor: str,
+               done: Callable[[PartitionDone], None]) -> None:
+    for lo, hi in parts:
+        started = time.perf_counter()
+        result = run_partition(c, day, lo, hi, actor)
+        done(PartitionDone.of(result, seconds=time.perf_counter() - started))
 
 
 def dates_to_run(c: Container, as_of: date | None) -> list[date]:
@@ -178,18 +209,20 @@ def dates_to_run(c: Container, as_of: date | None) -> list[date]:
 
 
 def run(c: Container, as_of: date | None = None, partition_size: int = PARTITION_SIZE,
-        progress: Progress | None = None, actor: str = "nightly") -> RunSummary:
+        progress: Progress | None = None, actor: str = "nightly", dispatch: Dispatch = in_process) -> RunSummary:
+    """The missed business dates in order: a date starts once every partition of the one before committed
+    and it was marked finished. A failing date raises, unfinished, and the dates after it wait."""
     started = time.perf_counter()
     summary = RunSummary()
     for day in dates_to_run(c, as_of):
-        run_date(c, day, partition_size, progress, actor, summary)
+        run_date(c, day, partition_size, progress, actor, summary, dispatch)
         summary.dates.append(day)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def run_date(c: Container, day: date, partition_size: int, progress: Progress | None, actor: str,
-             summary: RunSummary) -> None:
+             summary: RunSummary, dispatch: Dispatch = in_process) -> None:
     with c.uow() as uow:
         record = uow.session.get(NightlyRun, day)
         if record is None:
@@ -198,11 +231,15 @@ def run_date(c: Container, day: date, partition_size: int, progress: Progress | 
         uow.commit()
     before = RunSummary()
     parts = nightly.partitions(*found, partition_size) if found else []
-    for n, (lo, hi) in enumerate(parts, 1):
-        result = run_partition(c, day, lo, hi, actor)
-        before.add(result)
+
+    def done(r: PartitionDone) -> None:
+        before.add(r)
         if progress is not None:
-            progress(day, result, n, len(parts))
+            progress(day, r, len(seen) + 1, len(parts))
+        seen.append(r)
+
+    seen: list[PartitionDone] = []
+    dispatch(c, day, parts, actor, done)
     for name in ("scanned", "classified", "downgraded", "closed", "signals", "tasks"):
         setattr(summary, name, getattr(summary, name) + getattr(before, name))
     with c.uow() as uow:
@@ -215,8 +252,11 @@ def run_date(c: Container, day: date, partition_size: int, progress: Progress | 
         uow.commit()
 
 
-def run_partition(c: Container, day: date, lo: int, hi: int, actor: str = "nightly") -> nightly.PartitionResult:
-    """One partition as of one business date, in one transaction (a job queue's unit of work)."""
+def run_partition(c: Container, day: date, lo: int, hi: int, actor: str = "nightly",
+                  then: Callable[[Session, nightly.PartitionResult], None] | None = None) -> nightly.PartitionResult:
+    """One partition as of one business date, in one transaction (a job queue's unit of work). `then`
+    runs last in that transaction: a queue worker reports the result there, so that it is sent if and
+    only if the partition commits."""
     with c.uow() as uow:
         s = uow.session
         result = nightly.run_partition(s.connection(), day, lo, hi)
@@ -229,6 +269,8 @@ def run_partition(c: Container, day: date, lo: int, hi: int, actor: str = "night
         # Signals read what the statements above wrote (days past due, downgrades); inspections read the signals.
         result.signals = postloan_signals.after_partition(c, s, day, result, actor)
         result.inspection_tasks = postloan_inspections.after_partition(c, s, day, result, actor)
+        if then is not None:
+            then(s, result)
         uow.commit()
     return result
 

@@ -92,15 +92,17 @@ def nightly_due_date(c: Container, at: time) -> date:
 
 
 def nightly_if_due(c: Container, at: time | None = None):
-    """Run the nightly run up to the due business date, unless that date is processed already."""
-    from . import postloan
+    """Run the nightly run up to the due business date, unless that date is processed already. Its partitions
+    go where `postloan run`'s go: to the queue's workers on PostgreSQL when one is alive, else in-process."""
+    from . import postloan, postloan_queue
 
     target = nightly_due_date(c, at or nightly_at())
     with c.uow() as uow:
         last = postloan.last_processed(uow.session)
     if last is not None and last >= target:
         return None
-    summary = postloan.run(c, as_of=target, actor="scheduler")
+    with postloan_queue.dispatcher(c) as dispatch:
+        summary = postloan.run(c, as_of=target, actor="scheduler", dispatch=dispatch)
     log.info("nightly run: %s", ", ".join(d.isoformat() for d in summary.dates))
     return summary
 
