@@ -45,7 +45,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)  # the business date timed; the warm-up run is the day before
 CATCH_UP = 3
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
-PG_BASE, PG_WORK = "bench_postloan_base", "bench_postloan"
+PG_WORK = os.environ.get("BENCH_POSTLOAN_DB", "bench_postloan")  # another name for a second bench at once
+PG_BASE = PG_WORK + "_base"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SIZES = {"pg": (10_000, 100_000, 1_000_000), "sqlite": (10_000, 100_000)}
 
@@ -128,48 +129,84 @@ def inspection_rows(i: int, start: date, product_code: str, kind: str, day: date
     return out
 
 
+class Template:
+    """One schedule from credit.schedules.build (exact to the fen), with its figures as text once."""
+
+    __slots__ = ("n", "dues", "text", "cum", "half", "first_due", "maturity")
+
+    def __init__(self, lines):
+        self.n = len(lines)
+        self.dues = [l.due_date for l in lines]
+        self.text = [(l.period, l.due_date.isoformat(), str(l.principal), str(l.interest), str(l.total),
+                      str(l.remaining_principal)) for l in lines]
+        self.cum = [Decimal(0)]
+        for l in lines:
+            self.cum.append(self.cum[-1] + l.principal)
+        self.half = [(l.principal / 2).quantize(Decimal("0.01")) for l in lines]
+        self.first_due, self.maturity = self.text[0][1], self.text[-1][1]
+
+
 class Schedules:
-    """credit.schedules.build, cached by (product, amount, disbursement date): exact to the fen."""
+    """Schedule templates cached by (product, amount, disbursement date)."""
 
     def __init__(self):
         from credit import schedules
 
         self._build, self._cache = schedules.build, {}
 
-    def __call__(self, product, amount: str, start: date):
+    def __call__(self, product, amount: str, start: date) -> Template:
         key = (product[0], amount, start)
-        lines = self._cache.get(key)
-        if lines is None:
-            lines = self._cache[key] = self._build(product[1], Decimal(amount), Decimal(product[3]),
-                                                   TERMS.get(product[0], TERM), start)
-        return lines
+        t = self._cache.get(key)
+        if t is None:
+            t = self._cache[key] = Template(self._build(product[1], Decimal(amount), Decimal(product[3]),
+                                                        TERMS.get(product[0], TERM), start))
+        return t
+
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_BORN: dict[int, tuple[str, int]] = {}
 
 
 def _id_number(i: int) -> str:
-    from credit import idnumber
-
-    born = date(1960, 1, 1) + timedelta(days=(i // 900) % 14_000)  # 14,000 birth dates x 900 sequence codes
-    return idnumber.make("320324", born, i % 900)  # codes 900-999 make the fake providers report signals
+    """A valid resident ID number (as credit.idnumber.make builds one), unique per i: 14,000 birth dates x 900
+    sequence codes (codes 900-999, which make the fake providers report signals, are left out)."""
+    b = (i // 900) % 14_000
+    found = _BORN.get(b)
+    if found is None:
+        head = "320324" + (date(1960, 1, 1) + timedelta(days=b)).strftime("%Y%m%d")
+        found = _BORN[b] = (head, sum(int(d) * w for d, w in zip(head, _WEIGHTS)))
+    head, partial = found
+    seq = f"{i % 900:03d}"
+    total = partial + int(seq[0]) * _WEIGHTS[14] + int(seq[1]) * _WEIGHTS[15] + int(seq[2]) * _WEIGHTS[16]
+    return head + seq + _CHECK[total % 11]
 
 
 def loan_rows(lo: int, hi: int, day: date, schedules: Schedules, plan: dict | None = None):
-    """Rows of customers, applications, loans and schedule lines for loan ids lo..hi-1, as of the end of
-    `day` - 1 (every payment the borrowers made before `day`). Every value as text, None for NULL."""
+    """Rows of customers, applications, loans, schedule lines, provider events and inspections for loan ids
+    lo..hi-1, as of the end of `day` - 1 (every payment the borrowers made before `day`). Every value as
+    text, None for NULL."""
+    from bisect import bisect_left
+
     customers, applications, loans, lines, events, inspections = [], [], [], [], [], []
     plan = plan or _plan_of()
     created = (datetime.combine(day, datetime.min.time(), timezone.utc) - timedelta(days=600)).strftime(
         "%Y-%m-%d %H:%M:%S.000000+00:00")
+    yesterday = day - timedelta(days=1)
+    yesterday_iso = yesterday.isoformat()
+    closed_at = (day - timedelta(days=30)).isoformat()
     for i in range(lo, hi):
         kind = behaviour(i)
         product = PRODUCT_OF[i % 10]
         amount = product[2][(i // 10) % len(product[2])]
         start = day - timedelta(days=age_days(i, kind))
-        schedule = schedules(product, amount, start)
-        ts = f"{start.isoformat()} 02:00:00.000000+00:00"  # 10:00 in Beijing on the disbursement date
+        t = schedules(product, amount, start)
+        start_iso = start.isoformat()
+        ts = f"{start_iso} 02:00:00.000000+00:00"  # 10:00 in Beijing on the disbursement date
         inspections.extend(inspection_rows(i, start, product[0], kind, day, plan))
-        due = sum(1 for l in schedule if l.due_date < day)
+        due = bisect_left(t.dues, day)  # instalments due before `day`
         if kind == "closed":
-            full, part = len(schedule), 0
+            full, part = t.n, 0
         elif kind == "on_time":
             full, part = due, 0
         elif kind == "missed_1":
@@ -180,36 +217,43 @@ def loan_rows(lo: int, hi: int, day: date, schedules: Schedules, plan: dict | No
             full, part = max(due - 1, 0), (1 if due else 0)
         else:
             full, part = min(due, 2), 0
-        paid_principal = Decimal(0)
-        for l in schedule:
-            if l.period <= full:
-                pp, pi, at = l.principal, l.interest, min(l.due_date, day - timedelta(days=1)).isoformat()
-            elif l.period == full + 1 and part:
-                pp, pi, at = (l.principal / 2).quantize(Decimal("0.01")), l.interest, None
+        paid_principal = t.cum[full] + (t.half[full] if part else 0)
+        for n, (period, due_iso, p, interest, total, remaining) in enumerate(t.text):
+            if n < full:
+                at = due_iso if t.dues[n] <= yesterday else yesterday_iso
+                lines.append((i, period, due_iso, p, interest, total, remaining, p, interest, at))
+            elif n == full and part:
+                lines.append((i, period, due_iso, p, interest, total, remaining, str(t.half[n]), interest, None))
             else:
-                pp, pi, at = Decimal(0), Decimal(0), None
-            paid_principal += pp
-            lines.append((i, l.period, l.due_date.isoformat(), str(l.principal), str(l.interest), str(l.total),
-                          str(l.remaining_principal), str(pp), str(pi), at))
+                lines.append((i, period, due_iso, p, interest, total, remaining, "0", "0", None))
         closed = kind == "closed"
         village = VILLAGES[i % 9]
-        customers.append((i, _id_number(i), f"客户{i}", f"13{i:09d}", _id_number(i)[6:10] + "-" + _id_number(i)[10:12]
-                          + "-" + _id_number(i)[12:14], str(60000 + (i % 50) * 4000), village, "0", "0", "false",
-                          str(i % 10), created))
+        idn = _id_number(i)
+        customers.append((i, idn, f"客户{i}", f"13{i:09d}", f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}",
+                          str(60000 + (i % 50) * 4000), village, "0", "0", "false", str(i % 10), created))
         guarantee = "guarantee" if product[0] in ("NONGHU", "JINGYING") else "credit"
         guarantor = (i + 1 if i % 2 else i - 1) if guarantee == "guarantee" and i > 1 else None  # a neighbour
-        applications.append((i, product[0], i, amount, str(len(schedule)),
-                             "生产经营" if guarantee == "guarantee" else "消费",
+        applications.append((i, product[0], i, amount, str(t.n), "生产经营" if guarantee == "guarantee" else "消费",
                              "manager_app", "disbursed", "manager1", "manager1", village, guarantee, "0",
                              amount, product[3], "[]", "{}", "{}", f"HT{i:010d}",
                              f"客户{guarantor}" if guarantor else None, _id_number(guarantor) if guarantor else None,
                              ts, ts))
         events.extend(provider_events(i, day))
-        loans.append((i, i, i, product[0], amount, product[3], str(len(schedule)), product[1], "entrusted", ts,
-                      schedule[0].due_date.isoformat(), schedule[-1].due_date.isoformat(),
-                      str(Decimal(amount) - paid_principal), "closed" if closed else "active", "normal", "0", "0", "0",
-                      (day - timedelta(days=30)).isoformat() if closed else None, "postloan1"))
+        loans.append((i, i, i, product[0], amount, product[3], str(t.n), product[1], "entrusted", ts,
+                      t.first_due, t.maturity, str(Decimal(amount) - paid_principal),
+                      "closed" if closed else "active", "normal", "0", "0", "0", closed_at if closed else None,
+                      "postloan1"))
     return customers, applications, loans, lines, events, inspections
+
+
+_SEEN: dict[tuple[date, int], str] = {}
+
+
+def _seen(day: date, offset: int) -> str:
+    found = _SEEN.get((day, offset))
+    if found is None:
+        found = _SEEN[(day, offset)] = (day + timedelta(days=offset)).isoformat()
+    return found
 
 
 def provider_events(i: int, day: date) -> list[tuple]:
@@ -218,17 +262,17 @@ def provider_events(i: int, day: date) -> list[tuple]:
     below the others), and for 0.1 % of customers one external event (court, tax, bureau, blacklist) in the
     90 days before `day` + 3. Recorded the day they were observed."""
     out = []
-    base = Decimal(5000 + (i * 7919) % 200_000)
+    base = (5000 + (i * 7919) % 200_000) * 100  # fen
     for k in range(5):
-        seen = day + timedelta(days=3 - (i % 30) - 30 * k)
-        amount = base * Decimal("0.3") if k == 0 and i % 33 == 5 else base * (1 + Decimal(k) / 50)
-        out.append((i * 8 + k, i, "deposit_balance", seen.isoformat(), "core_banking", f"D{i}-{k}",
-                    f"{amount:.2f}", "", f"{seen.isoformat()} 09:00:00.000000+00:00", "bench"))
+        seen = _seen(day, 3 - (i % 30) - 30 * k)
+        cents = base * 3 // 10 if k == 0 and i % 33 == 5 else base * (50 + k) // 50
+        out.append((i * 8 + k, i, "deposit_balance", seen, "core_banking", f"D{i}-{k}",
+                    f"{cents // 100}.{cents % 100:02d}", "", f"{seen} 09:00:00.000000+00:00", "bench"))
     if (i * 7) % 1000 == 1:
         kind = EXTERNAL[(i // 1000) % 4]
-        seen = day + timedelta(days=3 - (i % 90))
-        out.append((i * 8 + 5, i, kind, seen.isoformat(), EXTERNAL_SOURCE[kind], f"E{i}", None, kind,
-                    f"{seen.isoformat()} 09:00:00.000000+00:00", "bench"))
+        seen = _seen(day, 3 - (i % 90))
+        out.append((i * 8 + 5, i, kind, seen, EXTERNAL_SOURCE[kind], f"E{i}", None, kind,
+                    f"{seen} 09:00:00.000000+00:00", "bench"))
     return out
 
 
@@ -471,7 +515,7 @@ def child_run(url: str, as_of: date, partition_size: int | None, statements: boo
     result = {"exit": code, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
               "rss_before_mb": round(rss_before / 1024, 1),
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-              "progress_lines": len(lines) - 1, "summary": lines[-1] if lines else "",
+              "progress_lines": len(lines) - 1, "summary": lines[-1] if lines else "", "progress_sample": lines[:2],
               "run_seconds": _seconds(lines[-1] if lines else ""), "after": fingerprint(c)}
     if statements:
         result["statements"] = sorted(({"sql": sql[:300], "calls": len(t), "total_s": round(sum(t), 3)}
@@ -553,9 +597,12 @@ class Sampler(threading.Thread):
     """Every 0.1 s: the CPU of the run's process tree and of the PostgreSQL backends serving `database`
     (the last figure seen per pid: a backend that ends loses at most 0.1 s)."""
 
-    def __init__(self, root_pid: int, database: str | None):
+    def __init__(self, root_pid: int, database: str | None, workers: list[int] = (),
+                 baseline: dict[int, float] | None = None):
         super().__init__(daemon=True)
         self.root, self.database, self.stop = root_pid, database, threading.Event()
+        self.workers = list(workers)  # worker processes started before the run (not its descendants)
+        self.baseline = baseline or {}  # CPU of those, and of backends already there, before the run
         self.tree: dict[int, float] = {}
         self.backends: dict[int, float] = {}
         self.worker_hwm_kb: dict[int, int] = {}
@@ -564,6 +611,16 @@ class Sampler(threading.Thread):
             import psycopg
 
             self._conn = psycopg.connect(pg_url("postgres").replace("+psycopg", ""), autocommit=True)
+
+    def backend_pids(self) -> list[int]:
+        return [r[0] for r in self._conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,))] if self._conn else []
+
+    def tree_cpu(self) -> float:
+        return sum(v - self.baseline.get(p, 0.0) for p, v in self.tree.items())
+
+    def backend_cpu(self) -> float:
+        return sum(v - self.baseline.get(p, 0.0) for p, v in self.backends.items())
 
     def run(self):
         while not self.stop.is_set():
@@ -574,7 +631,7 @@ class Sampler(threading.Thread):
             self._conn.close()
 
     def sample(self):
-        for pid in {self.root} | _descendants(self.root):
+        for pid in {self.root} | _descendants(self.root) | set(self.workers):
             cpu = _proc_cpu(pid)
             if cpu is not None:
                 self.tree[pid] = max(cpu, self.tree.get(pid, 0))
@@ -585,9 +642,7 @@ class Sampler(threading.Thread):
                 except OSError:
                     pass
         if self._conn:
-            pids = [r[0] for r in self._conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,))]
-            for pid in pids:
+            for pid in self.backend_pids():
                 cpu = _proc_cpu(pid)
                 if cpu is not None:
                     self.backends[pid] = max(cpu, self.backends.get(pid, 0))
@@ -606,9 +661,15 @@ def _postgres_all_cpu() -> float:
 
 
 def measured_run(url: str, as_of: date, label: str, partition_size: int | None = None, statements=False,
-                 profile=False) -> dict:
-    """One run in a fresh process, with the machine's figures around it."""
+                 profile=False, workers: list[int] = ()) -> dict:
+    """One run in a fresh process, with the machine's figures around it. `workers`: the pids of queue worker
+    processes started for it (their CPU during the run is counted with the run's)."""
     database = url.rsplit("/", 1)[1] if url.startswith("postgresql") else None
+    baseline = {p: _proc_cpu(p) or 0.0 for p in workers}
+    if database:
+        probe = Sampler(0, database)
+        baseline.update({p: _proc_cpu(p) or 0.0 for p in probe.backend_pids()})
+        probe._conn.close()
     load_before = os.getloadavg()
     busy0, pg0 = _machine_busy(), _postgres_all_cpu() if database else 0.0
     cmd = [sys.executable, "-m", "bench.postloan", "_run", "--url", url, "--as-of", as_of.isoformat()]
@@ -620,7 +681,7 @@ def measured_run(url: str, as_of: date, label: str, partition_size: int | None =
         cmd.append("--cprofile")
     wall0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    sampler = Sampler(proc.pid, database)
+    sampler = Sampler(proc.pid, database, workers, baseline)
     sampler.start()
     stdout, stderr = proc.communicate()
     sampler.stop.set()
@@ -631,12 +692,13 @@ def measured_run(url: str, as_of: date, label: str, partition_size: int | None =
     if proc.returncode != 0:
         raise SystemExit(f"postloan bench: run {label} failed ({proc.returncode}):\n{stderr[-4000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    app_cpu = sum(sampler.tree.values())
-    backend_cpu = sum(sampler.backends.values())
+    app_cpu, backend_cpu = sampler.tree_cpu(), sampler.backend_cpu()
+    workers_cpu = sum(sampler.tree.get(p, 0.0) - baseline.get(p, 0.0) for p in workers)
     result.update({
         "label": label, "as_of": as_of.isoformat(), "partition_size": partition_size or 10_000,
         "process_wall_s": round(process_wall, 2),  # with interpreter start and imports
         "process_tree_cpu_s": round(app_cpu, 3), "pg_backend_cpu_s": round(backend_cpu, 3),
+        "workers_cpu_s": round(workers_cpu, 3), "workers": len(workers),
         "postgres_all_cpu_s": round(pg_all, 3) if database else None,  # every postgres process, all databases
         "machine_busy_cpu_s": round(busy, 2),
         "others_cpu_s": round(busy - app_cpu - (pg_all if database else 0.0), 2),  # other helpers' tests meanwhile
@@ -762,6 +824,47 @@ def queue_available() -> bool:
     return (ROOT / "webapp" / "postloan_queue.py").exists()
 
 
+QUEUE_WORKERS = 2
+
+
+def start_workers(url: str, n: int, timeout: float = 90.0) -> list[subprocess.Popen]:
+    """`creditfactory postloan worker` x n against `url`, started before the run (as they run in production:
+    long-lived), once all n send heartbeats."""
+    import psycopg
+
+    env = {**os.environ, "CREDITFACTORY_DATABASE_URL": url}
+    logs = pathlib.Path(tempfile.gettempdir()) / "bench_postloan_workers.log"
+    with logs.open("a") as out:
+        procs = [subprocess.Popen([sys.executable, "-m", "webapp.cli", "postloan", "worker"], env=env, cwd=ROOT,
+                                  stdout=out, stderr=out) for _ in range(n)]
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in procs):
+                stop_workers(procs)
+                raise SystemExit(f"postloan bench: a worker exited at start; see {logs}")
+            if conn.execute("SELECT to_regclass('procrastinate_workers')").fetchone()[0] is not None:
+                alive = conn.execute("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > "
+                                     "now() - interval '10 seconds'").fetchone()[0]
+                if alive >= n:
+                    return procs
+            time.sleep(0.2)
+    stop_workers(procs)
+    raise SystemExit(f"postloan bench: {n} workers did not start in {timeout:.0f} s; see {logs}")
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def bench_size(db: str, n: int, log, modes: list[str], profile: bool) -> dict:
     if db == "pg":
         pg_recreate(PG_BASE)
@@ -787,15 +890,19 @@ def bench_size(db: str, n: int, log, modes: list[str], profile: bool) -> dict:
         return f"sqlite:///{work}"
 
     for mode in modes:
-        if mode == "queue":
-            continue  # measured through the queue's own path once it lands (see queue_available)
+        if mode == "queue" and (db != "pg" or not queue_available()):
+            continue  # the job queue is PostgreSQL's
         url = fresh_copy()
         runs = []
         for label, as_of in (("first", DAY), ("again", DAY), ("catch_up", DAY + timedelta(days=CATCH_UP))):
-            r = measured_run(url, as_of, label)
-            log(f"{db} {_label(n)} {mode} {label}: {r['wall_s']} s wall, {r['cpu_s']} s CPU (app), "
-                f"{r['pg_backend_cpu_s']} s CPU (backends), peak RSS {r['peak_rss_mb']} MB, "
-                f"load {r['load_before'][0]}->{r['load_after'][0]}; {r['summary']}")
+            workers = start_workers(url, QUEUE_WORKERS) if mode == "queue" else []
+            try:
+                r = measured_run(url, as_of, label, workers=[w.pid for w in workers])
+            finally:
+                stop_workers(workers)
+            log(f"{db} {_label(n)} {mode} {label}: {r['wall_s']} s wall, {r['cpu_s']} s CPU (run process), "
+                f"{r['workers_cpu_s']} s CPU (workers), {r['pg_backend_cpu_s']} s CPU (backends), "
+                f"peak RSS {r['peak_rss_mb']} MB, load {r['load_before'][0]}->{r['load_after'][0]}; {r['summary']}")
             runs.append(r)
         runs[1]["changed_nothing"] = runs[1]["after"] == runs[0]["after"]
         out["modes"][mode] = runs
@@ -840,6 +947,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--profile", action="store_true",
                         help="at each size: partition-size sweep, statement timings, cProfile, EXPLAIN ANALYZE")
     parser.add_argument("--out", default=str(RESULTS / "postloan.json"))
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other (database, size) results already in --out (e.g. 1M measured apart)")
     args = parser.parse_args(argv if argv is not None else [])
     dbs = ["pg" if d.strip().startswith("postgres") else "sqlite" for d in args.databases.split(",") if d.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -853,8 +962,12 @@ def main(argv: list[str] | None = None) -> dict:
         sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES[db])
         for n in sizes:
             results.append(bench_size(db, n, log, modes, args.profile))
-    out = summarise(results, started, modes)
     path = pathlib.Path(args.out)
+    if args.merge and path.exists():
+        done = {(r["database"], r["loans"]) for r in results}
+        kept = [r for r in json.loads(path.read_text()).get("detail", []) if (r["database"], r["loans"]) not in done]
+        results = sorted(kept + results, key=lambda r: (r["database"] != "postgresql", r["loans"]))
+    out = summarise(results, started, modes)
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(f"postloan: wrote {path}")
@@ -872,14 +985,18 @@ def summarise(results: list[dict], started: datetime, modes: list[str]) -> dict:
     def seconds(run):
         return None if run is None else run["wall_s"]
 
+    def cpu(run):
+        return None if run is None else round(run["cpu_s"] + run.get("workers_cpu_s", 0.0) + run["pg_backend_cpu_s"], 2)
+
     table = []
     for r in results:
         for mode, runs in r["modes"].items():
             for run in runs:
+                app = run["cpu_s"] + run.get("workers_cpu_s", 0.0)
                 table.append({"database": r["database"], "loans": r["loans"], "mode": mode, "run": run["label"],
-                              "as_of": run["as_of"], "wall_s": run["wall_s"], "app_cpu_s": run["cpu_s"],
+                              "as_of": run["as_of"], "wall_s": run["wall_s"], "app_cpu_s": round(app, 3),
                               "pg_backend_cpu_s": run["pg_backend_cpu_s"],
-                              "cpu_ms_per_1k_loans": round(1000 * (run["cpu_s"] + run["pg_backend_cpu_s"])
+                              "cpu_ms_per_1k_loans": round(1000 * (app + run["pg_backend_cpu_s"])
                                                            / (r["loans"] / 1000), 2),
                               "peak_rss_mb": run["peak_rss_mb"], "others_cpu_s": run["others_cpu_s"],
                               "load_before": run["load_before"][0], "load_after": run["load_after"][0],
@@ -896,6 +1013,13 @@ def summarise(results: list[dict], started: datetime, modes: list[str]) -> dict:
         "seconds_sqlite": seconds(first("sqlite", 100_000)),
         "seconds_postgresql": seconds(pg100k),
         "seconds_postgresql_1m": seconds(pg1m),
+        # the same runs through the job queue with 2 worker processes started beforehand (`postloan run` uses
+        # running workers when there are some); the keys above are the default path with none running
+        "seconds_postgresql_queue2": seconds(first("postgresql", 100_000, "queue")),
+        "seconds_postgresql_1m_queue2": seconds(first("postgresql", 1_000_000, "queue")),
+        # CPU seconds (run process + workers + PostgreSQL backends): what the noisy machine does not inflate
+        "cpu_seconds_postgresql": cpu(pg100k), "cpu_seconds_postgresql_1m": cpu(pg1m),
+        "cpu_seconds_sqlite": cpu(first("sqlite", 100_000)),
         "peak_rss_mb": pg_rss,  # the run's process, PostgreSQL, first run of the date, by number of loans
         "peak_rss_mb_sqlite": sqlite_rss,
         "targets": {"seconds_postgresql": 10, "seconds_postgresql_1m": 100, "rss": "flat across sizes"},
