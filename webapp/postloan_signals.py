@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from credit.models import Customer
 from credit.postloan import events, signals
-from credit.postloan.models import ProviderEvent
+from credit.postloan.models import ProviderEvent, RiskSignal
 from credit.postloan.repayments import Refused
 from credit.postloan.nightly import PartitionResult
 from engine import feel
@@ -251,3 +251,18 @@ def events_cli(c: Container, path: pathlib.Path, actor: str) -> int:
         return 1
     print(f"{result.imported} provider event(s) imported, {result.unchanged} already recorded")
     return 0
+
+
+# -- reading a loan's signals (GET /api/v1/loans/{id}, the loan page) -----------------------------------
+
+def signal_json(r: RiskSignal) -> dict[str, Any]:
+    return {"id": r.id, "as_of": r.as_of.isoformat(), "code": r.code, "rule_id": r.rule_id, "severity": r.severity,
+            "onsite": r.onsite, "status": r.status, "evidence": r.evidence}
+
+
+def loan_signals(s: Session | None, loan_id: int) -> list[dict[str, Any]]:
+    """A loan's risk signals, oldest first (they are raised on crossing, so they stay few)."""
+    if s is None:
+        return []
+    return [signal_json(r) for r in s.scalars(
+        select(RiskSignal).where(RiskSignal.loan_id == loan_id).order_by(RiskSignal.as_of, RiskSignal.id))]

@@ -100,7 +100,9 @@ def test_loan_shows_status_overdue_and_history_and_the_list_filters(api, d):
          "days_past_due": 1, "kind": "downgrade", "decided_by": None},
         {"as_of": (first_due + timedelta(days=91)).isoformat(), "from": "special_mention", "to": "substandard",
          "days_past_due": 91, "kind": "downgrade", "decided_by": None}]
-    assert got["signals"] == []
+    assert [(s["as_of"], s["code"]) for s in got["signals"]] == [  # tests/e2e/test_postloan_signals_api.py
+        ((first_due + timedelta(days=n)).isoformat(), code) for n, code in
+        [(1, "overdue_1"), (1, "downgrade"), (30, "overdue_30"), (90, "overdue_90"), (91, "downgrade")]]
     r = api.get("/loans?classification=substandard&overdue=true", "admin")
     assert r.status_code == 200
     assert [l["id"] for l in r.get_json()["loans"]] == [overdue.id]

@@ -73,3 +73,20 @@ class LoanListSchema(Open):
     total = fields.Integer(required=True)
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+class RiskSignalSchema(Open):
+    """A risk signal of the loan: the rule of post_loan_signals.dmn that fired, and what it read."""
+
+    id = fields.Integer(required=True)
+    as_of = fields.Date(required=True, metadata={"description": "the business date of the run that raised it"})
+    code = fields.String(required=True, metadata={"description": "overdue_1, overdue_30, overdue_90, downgrade, "
+                                                  "court_enforcement, tax_arrears, bureau_overdue, blacklist, "
+                                                  "guarantor_overdue, deposit_drop, fund_diverted, maturity_30, …"})
+    rule_id = fields.String(required=True, metadata={"description": "the id of the DMN rule that fired"})
+    severity = fields.String(required=True, validate=validate.OneOf(["info", "warning", "alert"]))
+    onsite = fields.Boolean(required=True, metadata={"description": "the rule asks for an on-site inspection"})
+    status = fields.String(required=True, validate=validate.OneOf(["open", "acted", "dismissed"]))
+    evidence = fields.Dict(required=True, metadata={
+        "description": "{decision, rule, inputs, previous, sources}: the facts the rule read now and at the "
+                       "previous business date, and the records they came from"})

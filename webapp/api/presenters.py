@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from credit.models import Application, CreditDecision, Loan
 from credit.services import rejection_explanations
 from credit.money import as_str, rate_str
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
+
+from ..postloan_signals import loan_signals
 
 
 def _iso(value) -> str | None:
@@ -70,7 +74,7 @@ def loan_json(loan: Loan, detail: bool = True) -> dict[str, Any]:
     out["classification_history"] = [
         {"as_of": _iso(h.as_of), "from": h.from_code, "to": h.to_code, "days_past_due": h.days_past_due,
          "kind": h.kind, "decided_by": h.decided_by} for h in loan.classification_history]
-    out["signals"] = []  # risk signals (issue 12, second part)
+    out["signals"] = loan_signals(object_session(loan), loan.id)  # risk signals, with their rule and evidence
     return out
 
 

@@ -254,7 +254,8 @@ class LoanSchema(Open):
     overdue_interest = fields.String(metadata=DECIMAL)
     classification_history = fields.List(fields.Dict(), metadata={
         "description": "each change: {as_of, from, to, days_past_due, kind (downgrade | upgrade), decided_by}"})
-    signals = fields.List(fields.Dict(), metadata={"description": "risk signals with their evidence"})
+    signals = fields.List(fields.Nested("RiskSignalSchema"), metadata={  # webapp.api.postloan_schemas
+        "description": "risk signals raised by post_loan_signals.dmn, oldest first"})
     schedule = fields.List(fields.Nested(InstalmentSchema), required=True)
 
 
