@@ -1,5 +1,11 @@
 """Choosing officers: by grid (village -> responsible officer), post, organisation,
-approval authority, workload and leave. Every choice carries its reason."""
+approval authority, workload and leave. Every choice carries its reason.
+
+An officer whose post-loan inspections are overdue two periods running is allocated no new applications
+until caught up: a period is one business date of the nightly run, so this is an officer with an
+inspection still open that was already past its SLA as of the previous processed business date (overdue at
+the last two runs; credit.postloan.inspections.blocked_officers). They are skipped, and the chosen
+officer's reason (or the problem, when nobody else is left) names them and why."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Application, GridAssignment, GridCell, Org, User
+from .postloan.inspections import blocked_officers, blocked_reason
 
 # Duties that one person may hold only one of per application (mirrors the engine's policy). Each
 # committee seat is its own duty, so that one member never casts two of the three votes; "committee"
@@ -63,15 +70,21 @@ def _subtree(session: Session, root: Org) -> set[int]:
 
 
 def _pick(users: list[User], duty: str, duties, workload: Workload, taken: set[str], why: str,
-          rank: dict[str, int] | None = None) -> tuple[User | None, str]:
-    """Prefer whoever already holds this duty (a returned file goes back to them), then rank, then workload."""
+          rank: dict[str, int] | None = None, blocked: dict[str, int] | None = None) -> tuple[User | None, str]:
+    """Prefer whoever already holds this duty (a returned file goes back to them), then rank, then workload.
+    `blocked`: officers behind on their inspections (see the module's docstring), skipped with the reason."""
     skipped = []
     eligible = []
+    blocked = blocked or {}
     for u in users:
         if u.username in taken:
             continue
         if u.on_leave or not u.active:
             skipped.append(f"{u.username} 休假" if u.on_leave else f"{u.username} 停用")
+            continue
+        if u.username in blocked and u.username not in duties.get(duty, set()):
+            # someone already holding this duty on the application (a returned file) keeps it
+            skipped.append(blocked_reason(u.username, blocked[u.username]))
             continue
         conflict = _conflicted(u.username, duty, duties)
         if conflict:
@@ -105,6 +118,7 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
     cell = session.get(GridCell, app.village_code) if app.village_code else None
     branch = _branch_of(session, cell.org_id if cell else None)
     result = Allocation(ok=True)
+    blocked = blocked_officers(session)
     if purpose == "investigation":
         grid = list(session.scalars(select(GridAssignment).where(
             GridAssignment.cell_code == (app.village_code or ""), GridAssignment.post == "investigator")))
@@ -113,11 +127,12 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
         if branch is not None:
             pool += [u for u in _users_with_post(session, "investigator", _subtree(session, branch)) if u not in pool]
         lead, why = _pick(pool, "investigation_lead", duties, workload, set(),
-                          f"村 {app.village_code} 网格调查员" if rank else "同机构调查员", rank)
+                          f"村 {app.village_code} 网格调查员" if rank else "同机构调查员", rank, blocked)
         if lead is None:
             return Allocation(False, problem=f"没有可用的主调查人: {why}")
         result.assignees["lead_investigator"], result.reasons["lead_investigator"] = lead.username, why
-        assistant, why = _pick(pool, "investigation_assist", duties, workload, {lead.username}, "协调调查人(双人调查)", rank)
+        assistant, why = _pick(pool, "investigation_assist", duties, workload, {lead.username}, "协调调查人(双人调查)", rank,
+                              blocked)
         if assistant is None:
             return Allocation(False, problem=f"没有可用的协调调查人: {why}")
         result.assignees["assistant_investigator"], result.reasons["assistant_investigator"] = assistant.username, why
@@ -130,7 +145,7 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
             orgs = _subtree(session, branch) if branch else None
         pool = [u for u in _users_with_post(session, "approver", orgs) if (u.approval_limit or Decimal(0)) >= amount]
         approver, why = _pick(pool, "approval", duties, workload, set(),
-                              f"{'总行' if level == 'head_office' else '支行'}审批人, 权限覆盖 {amount} 元")
+                              f"{'总行' if level == 'head_office' else '支行'}审批人, 权限覆盖 {amount} 元", blocked=blocked)
         if approver is None:
             return Allocation(False, problem=f"没有权限足够的审批人: {why}")
         result.assignees["approver"], result.reasons["approver"] = approver.username, why
@@ -141,14 +156,15 @@ def allocate(session: Session, app: Application, purpose: str, duties: dict[str,
         pool = _users_with_post(session, "committee")
         taken: set[str] = set()
         for seat in COMMITTEE_SEATS:
-            member, why = _pick(pool, seat, duties, workload, taken, "贷审会委员")
+            member, why = _pick(pool, seat, duties, workload, taken, "贷审会委员", blocked=blocked)
             if member is None:
                 return Allocation(False, problem=f"贷审会委员不足三人: {why}")
             taken.add(member.username)
             result.assignees[seat], result.reasons[seat] = member.username, why
     elif purpose == "disbursement":
         orgs = _subtree(session, branch) if branch else None
-        disburser, why = _pick(_users_with_post(session, "disburser", orgs), "disbursement", duties, workload, set(), "放款岗")
+        disburser, why = _pick(_users_with_post(session, "disburser", orgs), "disbursement", duties, workload, set(), "放款岗",
+                               blocked=blocked)
         if disburser is None:
             return Allocation(False, problem=f"没有可用的放款岗: {why}")
         result.assignees["disburser"], result.reasons["disburser"] = disburser.username, why

@@ -34,6 +34,7 @@ USERS = [
     ("committee3", "吴委员", "HQ", ["committee"], 0),
     ("disburser1", "郑放款", "BR01", ["disburser"], 0),
     ("postloan1", "冯贷后", "BR01", ["postloan"], 0),
+    ("postloan2", "曹贷后", "BR01", ["postloan"], 0),  # a second post-loan officer: grid vs workload
     ("head1", "韩行长", "BR01", ["branch_head"], 0),  # 城关支行行长
     ("designer1", "陈流程设计", "HQ", ["designer"], 0),
     ("auditor1", "褚稽核", "HQ", ["auditor"], 0),
@@ -83,7 +84,8 @@ PRODUCTS = [
 def load(session: Session, now: datetime | None = None, password_hash: str | None = None) -> bool:
     """Add the demo bank where missing. Returns whether anything was added."""
     if session.scalars(select(Org).where(Org.code == "HQ")).first() is not None:
-        return _add_missing_users(session, password_hash)
+        added = _add_missing_users(session, password_hash)
+        return _add_postloan_grid(session) or added
     now = now or datetime.now(timezone.utc)
     pw = password_hash or hash_password(DEMO_PASSWORD)
     orgs: dict[str, Org] = {}
@@ -114,10 +116,30 @@ def load(session: Session, now: datetime | None = None, password_hash: str | Non
         else:
             session.add(GridAssignment(cell_code=code, user_id=users["investigator2"].id, post="investigator", rank=1))
             session.add(GridAssignment(cell_code=code, user_id=users["multi1"].id, post="investigator", rank=2))
+    _add_postloan_grid(session)
     for p in PRODUCTS:
         session.add(Product(**p))
     session.flush()
     return True
+
+
+# The managing post-loan officer by grid: 城关镇 (T1) is postloan1's, 河湾镇 (T3) postloan2's; 东风乡 (T2) has
+# none, so its loans go to the less busy of the two (credit.postloan.officers).
+POSTLOAN_GRID = {"T1": "postloan1", "T3": "postloan2"}
+
+
+def _add_postloan_grid(session: Session) -> bool:
+    if session.scalars(select(GridAssignment).where(GridAssignment.post == "postloan")).first() is not None:
+        return False
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(POSTLOAN_GRID.values())))}
+    added = False
+    for code, _, township in VILLAGES:
+        user = users.get(POSTLOAN_GRID.get(township, ""))
+        if user is not None and session.get(GridCell, code) is not None:
+            session.add(GridAssignment(cell_code=code, user_id=user.id, post="postloan", rank=1))
+            added = True
+    session.flush()
+    return added
 
 
 def _add_missing_users(session: Session, password_hash: str | None) -> bool:

@@ -72,6 +72,12 @@ FORMS: dict[str, tuple[str, list[Field]]] = {
         Field("risk_signal", "bool", N_("Risk signals found")),
         Field("findings", "text", N_("Findings"), max_length=2000),
     ]),
+    # The branch head's decision on a downgrade an on-site inspection proposed (business stopped).
+    "classification_downgrade": (N_("Classification downgrade"), [
+        Field("decision", "choice", N_("Decision"), choices={"approve": N_("Approve"), "reject": N_("Reject")}),
+        Field("reason", "text", N_("Reason"), max_length=1000, required_when=("decision", ["reject"]),
+              help=N_("Required when rejecting.")),
+    ]),
     "manual_allocation": (N_("Manual allocation"), [
         # The roles of credit.allocation.ROLE_DUTY (forms may not import the domain; a test keeps them equal).
         Field("assignees", "mapping", N_("Role to user name"), keys=(

@@ -6,6 +6,7 @@ from typing import Callable
 from ..contracts import render_contract
 from ..loans import book_loan
 from ..money import as_str
+from ..postloan import officers
 from .common import application, set_status
 
 
@@ -49,5 +50,8 @@ def disburse(ctx, to_pdf: Callable[[str], bytes] | None = None) -> dict:
     set_status(ctx, app, "disbursed")
     ctx.audit("loan_disbursed", {"loan_id": loan.id, "principal": as_str(loan.principal),
                                  "annual_rate": str(loan.annual_rate), "payment_mode": loan.payment_mode})
-    ctx.start_process("post_loan_inspection", {"loan_id": loan.id})
-    return {"loan_id": loan.id}
+    # Inspections are raised by the nightly run as of its business date (webapp.postloan_inspections), not
+    # by timers started here; disbursement names the officer who manages the loan from now on.
+    loan.officer, why = officers.choose(ctx.session, app)
+    ctx.audit("loan_officer_assigned", {"loan_id": loan.id, "officer": loan.officer, "reason": why})
+    return {"loan_id": loan.id, "officer": loan.officer}

@@ -172,20 +172,30 @@ def test_sla_timer_escalates_without_cancelling_the_task(d):
     assert [t.spec_name for t in d.tasks(app_id)] == ["investigate"]
 
 
-def test_post_loan_first_inspection_fires_after_its_timer(d):
+def test_post_loan_inspections_are_raised_by_the_nightly_run_not_by_timers(d):
+    """Every path of post_loan_inspection.bpmn: on-site (first) with its report, the branch head's follow-up
+    of an overdue one, an off-site review, and a downgrade proposed by a stopped business."""
+    from datetime import timedelta
+
+    from webapp import postloan
+
     app_id = d.submit("NONGHU", "100000", 12)
     d.investigate(app_id)
     d.do(app_id, "approve", {"decision": "approve"})
     d.sign_and_disburse(app_id)
     assert d.tasks(app_id) == []
-    d.c.clock.advance(days=14)
-    assert d.wake_due() == 0
-    d.c.clock.advance(days=1, minutes=1)
-    assert d.wake_due() == 1
-    first = d.task(app_id, "first_inspection")
-    assert first.assignee == "postloan1"
-    d.do(app_id, "first_inspection", {"fund_usage": "as_agreed", "business_status": "normal", "risk_signal": False,
-                                      "findings": "资金用于购买化肥"})
+    d.c.clock.advance(days=30)
+    assert d.wake_due() == 0 and d.tasks(app_id) == []  # no wall-clock timers any more
+    today = postloan.today(d.c)
+    postloan.run(d.c, as_of=today - timedelta(days=30))  # the business date of disbursement
+    first = d.task(app_id, "onsite_inspection")
+    assert first.assignee == "postloan1" and first.form_key == "onsite_inspection"
+    d.check(app_id)
+    postloan.run(d.c, as_of=today - timedelta(days=14))  # one day past its 15-day SLA: the head follows up
+    d.check(app_id)
+    d.do(app_id, "supervise_inspection", {"remarks": "已督促"}, user="head1")
+    d.do(app_id, "onsite_inspection", {"fund_usage": "as_agreed", "business_status": "stopped", "risk_signal": False,
+                                       "findings": "资金用于购买化肥"})
     from io import BytesIO
 
     from pypdf import PdfReader
@@ -196,9 +206,8 @@ def test_post_loan_first_inspection_fires_after_its_timer(d):
         [report] = documents.of_application(uow.session, app_id)[1]
         text = "".join(p.extract_text() for p in PdfReader(BytesIO(documents.content_of(uow.session, report))).pages)
     assert report.filename.startswith("首次跟踪检查报告") and "资金用于购买化肥" in text and "按约定用途" in text
-    d.c.clock.advance(days=91)
-    assert d.wake_due() == 1
-    assert d.task(app_id, "periodic_inspection").form_key == "offsite_inspection"
+    d.do(app_id, "review_downgrade", {"decision": "approve"}, user="head1")
+    assert d.loan(app_id).classification == "substandard" and d.tasks(app_id) == []
 
 
 def test_every_step_is_in_one_hash_chain(d):
