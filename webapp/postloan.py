@@ -87,6 +87,7 @@ def closed(c: Container, s: Session, loan_id: int, application_id: int, actor: s
     c.runtime.record(s, actor, "loan_closed", str(application_id), {"loan_id": loan_id})
     for instance_id in running(s, INSPECTION, str(application_id)):
         end_instance(c.runtime, s, instance_id, actor, "loan closed")
+    postloan_inspections.loan_closed(c, s, loan_id, actor)
     for p in s.scalars(select(UpgradeProposal).where(UpgradeProposal.loan_id == loan_id,
                                                      UpgradeProposal.status == "pending")):
         p.status = "withdrawn"

@@ -31,6 +31,7 @@ STEPS = {
     "credit.inspection_plan": postloan.inspection_plan,
     "credit.record_inspection": postloan.record_inspection,
     "credit.sla_escalation": postloan.sla_escalation,
+    "credit.decide_inspection_downgrade": postloan.decide_downgrade,
     "credit.decide_upgrade": decide_upgrade,
 }
 
