@@ -138,12 +138,12 @@ def test_prepaying_part_reamortises_the_rest(d):
 def test_paying_everything_closes_the_loan_and_ends_its_inspection(d):
     loan = shandai(d)
     app_id = loan.application_id
+    on = loan.first_due_date + timedelta(days=5)
+    postloan.run(d.c, as_of=postloan.today(d.c))  # raises the first inspection (SHANDAI: within 30 days)
     with d.c.uow() as uow:
         [inst] = uow.session.scalars(select(ProcessInstance).where(
             ProcessInstance.business_key == str(app_id), ProcessInstance.process_id == "post_loan_inspection")).all()
         assert inst.status == "running"
-        assert uow.session.scalars(select(Timer).where(Timer.instance_id == inst.id)).all()
-    on = loan.first_due_date + timedelta(days=5)
     postloan.run(d.c, as_of=on)
     with d.c.uow() as uow:
         owed = postloan.repayments.payoff(uow.session.get(Loan, loan.id), on)
@@ -173,9 +173,8 @@ def test_a_closed_inspection_with_an_open_task_cancels_the_task(d):
     d.investigate(app_id)
     d.do(app_id, "approve", {"decision": "approve"})
     d.sign_and_disburse(app_id)
-    d.c.clock.advance(days=15, minutes=1)
-    assert d.wake_due() == 1
-    first = d.task(app_id, "first_inspection")
+    postloan.run(d.c, as_of=postloan.today(d.c))  # the nightly run raises the first inspection
+    first = d.task(app_id, "onsite_inspection")
     loan = d.loan(app_id)
     on = postloan.today(d.c)
     with d.c.uow() as uow:
