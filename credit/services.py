@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import idnumber
+from . import eligibility, idnumber
 from .models import Application, CreditDecision, Customer, GridAssignment, GridCell, Product, User
 from .money import money
 
@@ -56,10 +56,11 @@ def _intake_officer(session: Session, submitter: User | None, village_code: str 
 
 
 def submit_application(session: Session, runtime: Runtime, body: dict[str, Any], submitted_by: str,
-                       idempotency_key: str | None, now: datetime,
-                       client_id: str | None = None) -> tuple[Application, bool]:
+                       idempotency_key: str | None, now: datetime, client_id: str | None = None,
+                       age_rules: eligibility.AgeRules | None = None) -> tuple[Application, bool]:
     """Record an application and start its process. Returns (application, created).
-    `client_id`: the channel client that submitted it (it may read it back; nobody else's)."""
+    `client_id`: the channel client that submitted it (it may read it back; nobody else's).
+    Refused (SubmissionRefused, nothing recorded) when the product, the age rules or the applicant say no."""
     fingerprint = request_fingerprint(body)
     if idempotency_key:
         existing = find_by_idempotency_key(session, submitted_by, idempotency_key)
@@ -80,6 +81,10 @@ def submit_application(session: Session, runtime: Runtime, body: dict[str, Any],
     born = idnumber.birth_date(person["id_number"])
     if person.get("birth_date") and person["birth_date"] != born:
         raise SubmissionRefused({"applicant": {"birth_date": ["does not match the ID number"]}})  # type: ignore[dict-item]
+    refused = eligibility.problems(product, money(body["amount"]), body["term_months"], body.get("repayment_method"),
+                                   born, now.astimezone(eligibility.CHINA).date(), age_rules)
+    if refused:
+        raise SubmissionRefused(refused)
     customer = session.scalars(select(Customer).where(Customer.id_number == person["id_number"])).first()
     if customer is None:
         customer = Customer(id_number=person["id_number"], name=person["name"], phone=person["phone"],

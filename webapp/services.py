@@ -6,13 +6,14 @@ from typing import Any
 from credit import documents, services as credit_services
 from engine.errors import InvalidData
 
-from . import access
+from . import access, intake_rules
 from .bootstrap import Container
 
 
 def submit_application(c: Container, user: str, body: dict, key: str | None = None):
     with c.uow() as uow:
-        app, created = credit_services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now())
+        app, created = credit_services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now(),
+                                                          age_rules=intake_rules.age_rules(c, uow.session))
         uow.commit()
         return app, created
 

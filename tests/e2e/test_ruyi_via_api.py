@@ -98,21 +98,13 @@ def test_unauthenticated_and_wrong_post(api):
     assert bad.status_code == 401
 
 
-def test_a_63_year_old_over_36_months_is_refused_with_the_rule_in_words(api, app):
+def test_a_63_year_old_over_36_months_is_refused_at_intake_with_the_rule_in_words(api):
+    """The admission table's age rule answers before anything starts (issue 13): a 422 on the term."""
     from datetime import date
-
-    from tests.helpers import ui_login
 
     body = submission(31)
     body["term_months"] = 36
     body["applicant"] = applicant(31, born=date(1963, 1, 5))  # 63 on the demo clock's date
     r = api.post("/applications", "manager1", json=body)
-    assert r.status_code == 201
-    refused = r.get_json()
-    assert refused["status"] == "rejected" and refused["tasks"] == []
-    admission = next(d for d in refused["decisions"] if d["table"] == "admission")
-    assert admission["matched_rules"] == ["adm_age_maturity"]
-    assert refused["rejection_explanations"] == ["年龄加贷款期限超过65岁"]
-    client = app.test_client()
-    ui_login(client, "manager1")
-    assert "年龄加贷款期限超过65岁" in client.get(f"/applications/{refused['id']}").get_data(as_text=True)
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["fields"] == {"term_months": ["年龄加贷款期限超过65岁"]}

@@ -9,7 +9,7 @@ from credit.models import Application, Loan
 from engine import inbox
 from engine.models import AuditEvent
 
-from .. import access, clients
+from .. import access, clients, intake_rules
 from ..extensions import container
 from . import bp, parsing
 from .auth import login_required, principal
@@ -60,7 +60,8 @@ def submit_application():
     try:
         with c.uow() as uow:
             app, created = services.submit_application(uow.session, c.runtime, body, user, key, c.clock.now(),
-                                                       client_id=who.client_id)
+                                                       client_id=who.client_id,
+                                                       age_rules=intake_rules.age_rules(c, uow.session))
             uow.commit()
             return clients.client_view(who, _present(uow.session, app)), 201 if created else 200
     except IntegrityError:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
+from credit import schedules
 from forms.fields import MESSAGES, MOBILE, IdNumberField, MoneyField
 
 CHANNELS = ["mobile_banking", "wechat", "manager_app", "branch", "partner", "api"]
@@ -33,6 +34,9 @@ class SubmissionSchema(Strict):
     purpose = fields.String(error_messages=dict(MESSAGES), load_default="", validate=validate.Length(max=200))
     channel = fields.String(error_messages=dict(MESSAGES), load_default="api", validate=validate.OneOf(CHANNELS))
     device_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    # optional: the product's own method when absent; any other is refused at intake
+    repayment_method = fields.String(load_default=None, error_messages=dict(MESSAGES),
+                                     validate=validate.OneOf(sorted(schedules.METHODS)))
     applicant = fields.Nested(ApplicantSchema, required=True, error_messages=dict(MESSAGES))
 
 
