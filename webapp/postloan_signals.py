@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import pathlib
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -100,7 +101,8 @@ def read_rules(table: Table, version: str) -> Rules:
 
 def _points(table: Table, inputs, facts: list[str | None], name: str) -> tuple[Decimal, ...] | None:
     """The constants the cells of `name`'s columns compare with; None if some cell cannot be read so."""
-    if any(name in i.expression.source and f != name for i, f in zip(inputs, facts)):
+    word = re.compile(rf"\b{name}\b")
+    if any(word.search(i.expression.source) and f != name for i, f in zip(inputs, facts)):
         return None  # read through an expression (facts.x / 30, …): thresholds unknown
     columns = [n for n, f in enumerate(facts) if f == name]
     points: set[Decimal] = set()

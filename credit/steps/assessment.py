@@ -21,6 +21,8 @@ def investigation_facts(ctx, providers: Providers | None = None) -> dict:
         app.guarantee = report["guarantee"]
     if report.get("guarantor_name"):
         app.guarantor_name = report["guarantor_name"]
+    if report.get("guarantor_id_number"):  # finds the guarantor's own loans (post-loan risk signals)
+        app.guarantor_id_number = str(report["guarantor_id_number"]).strip().upper()
     if report.get("collateral_value"):
         app.collateral_value = money(report["collateral_value"])
     income = float(cust.annual_income or 0)
