@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: install system-deps run test test-sqlite test-postgres lint bench clean
 
@@ -33,7 +35,7 @@ node_modules/.installed: package.json package-lock.json
 
 run: install system-deps node_modules/.installed
 	$(VENV)/bin/creditfactory init
-	$(VENV)/bin/creditfactory serve --host 127.0.0.1 --port 5000
+	$(VENV)/bin/creditfactory serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(VENV)/bin/lint-imports
