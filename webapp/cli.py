@@ -23,6 +23,8 @@ def cmd_init(c: Container, args) -> int:
     print(f"models: deployment v{result.deployment.version}" + (" (new)" if result.created else " (unchanged)"))
     from . import fonts
 
+    if fonts.prepared() is None:  # the one slow step of a first init: say so before it starts
+        print("contract font: cutting Noto Serif CJK down to GB 2312, once (about half a minute)…", flush=True)
     print("contract font: " + str(fonts.prepare() or "system font missing; contracts use the full font"))
     templates = deploy_templates(c)
     print("contract templates: " + (", ".join(templates) if templates else "unchanged"))
