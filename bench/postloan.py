@@ -6,7 +6,8 @@ Targets (2-core machine, PostgreSQL): 100k loans < 10 s, 1M < 100 s, peak RSS fl
     python -m bench postloan --sizes 100k --profile          # + statement timings, EXPLAIN ANALYZE, partition sweep
 
 For each database and size:
-1. build (timed apart, not counted): a private database (PostgreSQL `bench_postloan_base`, SQLite a temp file)
+1. build (timed apart, not counted): a private database (PostgreSQL `bench_postloan_base_<size>`, kept for
+   --reuse; SQLite a temp file)
    made the project's way (the migrations, processes/ deployed, the demo bank), then N active loans (and 2 %
    closed ones among them) written set-based (PostgreSQL COPY, SQLite executemany) with their customers and
    applications, 12 monthly instalments each from credit.schedules, ~3 paid per loan, ~8 % behind (1 day to
@@ -46,7 +47,6 @@ DAY = date(2026, 11, 20)  # the business date timed; the warm-up run is the day 
 CATCH_UP = 3
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PG_WORK = os.environ.get("BENCH_POSTLOAN_DB", "bench_postloan")  # another name for a second bench at once
-PG_BASE = PG_WORK + "_base"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SIZES = {"pg": (10_000, 100_000, 1_000_000), "sqlite": (10_000, 100_000)}
 
@@ -865,23 +865,82 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
             p.wait()
 
 
-def bench_size(db: str, n: int, log, modes: list[str], profile: bool) -> dict:
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _pg_reusable(database: str, n: int) -> dict | None:
+    """The build recorded on a kept base database (COMMENT ON DATABASE), if it is complete, of `n` loans, at
+    the migrations' head and made by this builder."""
+    import psycopg
+
+    with psycopg.connect(pg_url("postgres").replace("+psycopg", ""), autocommit=True) as conn:
+        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                           (database,)).fetchone()
+    if not row or not row[0]:
+        return None
+    try:
+        built = json.loads(row[0])
+    except ValueError:
+        return None
+    ok = built.get("loans_active") == n and built.get("builder") == _builder_digest()
+    return built if ok else None  # a base at an older revision is migrated on each copy (fresh_copy)
+
+
+def _builder_digest() -> str:
+    import hashlib
+
+    source = pathlib.Path(__file__).read_text()
+    builder = source[source.index("# -- the portfolio"):source.index("# -- one run in a fresh process")]
+    return hashlib.sha256(builder.encode()).hexdigest()[:16]
+
+
+def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: bool = False) -> dict:
+    built = None
     if db == "pg":
-        pg_recreate(PG_BASE)
-        base_url = pg_url(PG_BASE)
+        base = f"{PG_WORK}_base_{_label(n)}"
+        base_url = pg_url(base)
+        if reuse:
+            built = _pg_reusable(base, n)
+            if built:
+                log(f"{db} {_label(n)}: reusing {base} (built {built.get('built_at')}, migrations at "
+                    f"{built.get('revision')}; head {_head_revision()})")
+        if built is None:
+            pg_recreate(base)
     else:
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_postloan_"))
         base_file = tmp / "base.sqlite3"
         base_url = f"sqlite:///{base_file}"
-    log(f"{db} {_label(n)}: building")
-    built = measured_build(base_url, n)
-    log(f"{db} {_label(n)}: built in {built['build_seconds']} s (rows {built['rows_seconds']} s, "
-        f"warm-up run {built['warm_up_run_seconds']} s)")
+    if built is None:
+        log(f"{db} {_label(n)}: building")
+        built = measured_build(base_url, n)
+        built.update({"revision": _head_revision(), "builder": _builder_digest(),
+                      "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        if db == "pg":  # kept, with what it is, for --reuse
+            _pg_admin(f"COMMENT ON DATABASE {base} IS '{json.dumps(built)}'".replace("'{", "'{", 1)
+                      if "'" not in json.dumps(built) else f"COMMENT ON DATABASE {base} IS NULL")
+        log(f"{db} {_label(n)}: built in {built['build_seconds']} s (rows {built['rows_seconds']} s, "
+            f"warm-up run {built['warm_up_run_seconds']} s)")
     out = {"database": "postgresql" if db == "pg" else "sqlite", "loans": n, "build": built, "modes": {}}
 
     def fresh_copy() -> str:
         if db == "pg":
-            pg_recreate(PG_WORK, template=PG_BASE)
+            pg_recreate(PG_WORK, template=base)
+            if built.get("revision") != _head_revision():  # migrations landed since the base was built
+                from webapp.bootstrap import bootstrap
+                from webapp.migrate import upgrade
+
+                t0 = time.perf_counter()
+                c = bootstrap(pg_url(PG_WORK))
+                upgrade(c.engine)
+                c.engine.dispose()
+                out.setdefault("migrated", []).append({"from": built.get("revision"), "to": _head_revision(),
+                                                       "seconds": round(time.perf_counter() - t0, 1)})
             return pg_url(PG_WORK)
         work = tmp / "work.sqlite3"
         for suffix in ("", "-wal", "-shm"):
@@ -947,6 +1006,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--profile", action="store_true",
                         help="at each size: partition-size sweep, statement timings, cProfile, EXPLAIN ANALYZE")
     parser.add_argument("--out", default=str(RESULTS / "postloan.json"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="PostgreSQL: take the kept base database of a size (bench_postloan_base_1m, ...) when it "
+                             "was built by this builder at the migrations' head, instead of building again")
     parser.add_argument("--merge", action="store_true",
                         help="keep the other (database, size) results already in --out (e.g. 1M measured apart)")
     args = parser.parse_args(argv if argv is not None else [])
@@ -961,7 +1023,7 @@ def main(argv: list[str] | None = None) -> dict:
     for db in dbs:
         sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES[db])
         for n in sizes:
-            results.append(bench_size(db, n, log, modes, args.profile))
+            results.append(bench_size(db, n, log, modes, args.profile, args.reuse))
     path = pathlib.Path(args.out)
     if args.merge and path.exists():
         done = {(r["database"], r["loans"]) for r in results}
