@@ -32,7 +32,7 @@ def options(p) -> dict:
             "labels": [str(BUCKET[b["key"]]) for b in p.buckets],
             "balance": [_wan(b["balance"]) for b in p.buckets],
             "loans": [b["loans"] for b in p.buckets],
-            "balanceName": _("Balance"), "loansName": _("Loans"),
+            "balanceName": _("Balance"), "loansName": _("Loans"), "loansUnit": _("loans"),
         },
         "inspections": {
             "title": _("Open inspections by officer"),

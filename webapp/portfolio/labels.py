@@ -33,8 +33,8 @@ INSPECTION_STATUS = {"open": L_("Open"), "done": L_("Done"), "offsite": L_("Revi
 
 # Evidence keys the rules are likely to record; others are shown by their key.
 EVIDENCE = {"days_past_due": L_("Days past due"), "overdue_principal": L_("Overdue principal"),
-            "overdue_interest": L_("Overdue interest"), "from": L_("From"), "to": L_("To"),
-            "from_code": L_("From"), "to_code": L_("To"), "maturity_date": L_("Maturity date"),
+            "overdue_interest": L_("Overdue interest"), "from": L_("Grade before"), "to": L_("Grade after"),
+            "from_code": L_("Grade before"), "to_code": L_("Grade after"), "maturity_date": L_("Maturity date"),
             "days_to_maturity": L_("Days to maturity"), "provider": L_("Source"), "drop": L_("Drop"),
             "drop_ratio": L_("Drop"), "fund_usage": L_("Fund usage"), "business": L_("Business")}
 

@@ -26,20 +26,21 @@
         return p.name + "<br>" + p.value.toLocaleString() + " " + data.unit + " · " + p.data.loans + " · " + p.percent + "%"; } };
       o.legend = { bottom: 0, icon: "circle", itemWidth: 10, itemHeight: 10 };
       o.color = d.items.map(function (i) { return i.colour; });
-      o.series = [{ type: "pie", radius: narrow() ? ["38%", "62%"] : ["42%", "68%"], center: ["50%", "44%"],
-        avoidLabelOverlap: true, label: { formatter: "{b}\n{d}%", fontSize: 12 },
+      o.series = [{ type: "pie", radius: narrow() ? ["34%", "56%"] : ["42%", "68%"], center: ["50%", "44%"],
+        avoidLabelOverlap: true, label: { formatter: narrow() ? "{d}%" : "{b}\n{d}%", fontSize: 12, overflow: "none" },
         data: d.items.filter(function (i) { return i.value > 0; }) }];
       return total > 0 ? o : empty(o);
     },
     buckets: function () {
       var d = data.buckets, o = base();
-      o.legend = { top: 0, data: [d.balanceName + " (" + data.unit + ")", d.loansName] };
-      o.xAxis = { type: "category", data: d.labels, axisLabel: { interval: 0, fontSize: narrow() ? 10 : 12, rotate: narrow() ? 30 : 0 } };
-      o.yAxis = [{ type: "value", name: "", minInterval: 1 }, { type: "value", minInterval: 1, splitLine: { show: false } }];
-      o.series = [
-        { name: d.balanceName + " (" + data.unit + ")", type: "bar", data: d.balance, barMaxWidth: 36,
-          itemStyle: { color: function (p) { return ["#d4a017", "#e89a3c", "#e06c00", "#b3261e", "#5a1a1a"][p.dataIndex]; } } },
-        { name: d.loansName, type: "line", yAxisIndex: 1, data: d.loans, symbolSize: 7, itemStyle: { color: "#0b5c7a" } }];
+      o.grid.top = 28;
+      o.tooltip.formatter = function (ps) {
+        var p = ps[0]; return p.name + "<br>" + d.balanceName + " " + p.value + " " + data.unit + " · " + d.loansName + " " + d.loans[p.dataIndex]; };
+      o.xAxis = { type: "category", data: d.labels, axisLabel: { interval: 0, fontSize: narrow() ? 10 : 12 } };
+      o.yAxis = { type: "value", name: data.unit, nameTextStyle: { align: "left" } };
+      o.series = [{ name: d.balanceName, type: "bar", data: d.balance, barMaxWidth: 44,
+        label: { show: true, position: "top", fontSize: 11, formatter: function (p) { return d.loans[p.dataIndex] ? d.loans[p.dataIndex] + " " + d.loansUnit : ""; } },
+        itemStyle: { color: function (p) { return ["#d4a017", "#e89a3c", "#e06c00", "#b3261e", "#5a1a1a"][p.dataIndex]; } } }];
       return d.loans.some(function (n) { return n > 0; }) ? o : empty(o);
     },
     inspections: function () {
