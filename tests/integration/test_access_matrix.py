@@ -334,6 +334,14 @@ PAGES = [
          expect=task_write("A1", "postloan1", 422, 403)),
 ]
 PAGE_LISTED = {"t_a5": {"investigator1"}, "t_a2_inv": {"admin", "head1"}, "t_test": {"admin", "designer1"}}
+# The post-loan pages (webapp/portfolio): the work surface is a post-loan officer's own; the portfolio is read by
+# post-loan officers, branch heads, auditors and admins (each within their scope); a loan page as its application.
+PAGES += [
+    Case("page post-loan work", "GET", lambda w: "/postloan", only({"postloan1"}), page=True),
+    Case("page portfolio", "GET", lambda w: "/portfolio", only({"postloan1", "head1", "auditor1", "admin"}), page=True),
+    Case("page loan", "GET", lambda w: f"/loans/{w.ids['loan']}", read("A1"), page=True),
+    Case("page unknown loan", "GET", lambda w: "/loans/999999", everyone(404), page=True),
+]
 
 CASES = API_READS + API_WRITES + PAGES + LAST
 
