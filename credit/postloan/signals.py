@@ -77,6 +77,8 @@ class Candidate:
     facts: dict[str, Any]
     previous: dict[str, Any]  # the same facts as they stood at the previous business date
     sources: dict[str, Any] = field(default_factory=dict)  # fact -> the record it came from
+    # facts fed only by records that came in while the previous run was running: it may have read them
+    overlap: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -90,23 +92,38 @@ class Raised:
     onsite: bool
 
 
-def previous_run(conn: Connection, day: date) -> tuple[date | None, datetime | None]:
-    """The latest business date processed before `day`, and when its run finished."""
+@dataclass(frozen=True)
+class Previous:
+    """The latest business date processed before the one running, and when its run started and finished.
+    A record that came in after it started is news (the partition that would read it may have run
+    already); one that came in before it finished may have been read by it too (see `overlap`)."""
+
+    as_of: date | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def maybe_read(self, observed_on: date | None, recorded_at: datetime | None) -> bool:
+        return (self.as_of is not None and recorded_at is not None and recorded_at <= self.finished_at
+                and (observed_on is None or observed_on <= self.as_of))
+
+
+def previous_run(conn: Connection, day: date) -> Previous:
     prev = conn.execute(select(func.max(run.c.as_of)).where(run.c.as_of < day, run.c.finished_at.is_not(None))).scalar()
     if prev is None:
-        return None, None
-    return prev, conn.execute(select(run.c.finished_at).where(run.c.as_of == prev)).scalar()
+        return Previous()
+    row = conn.execute(select(run.c.started_at, run.c.finished_at).where(run.c.as_of == prev)).one()
+    return Previous(prev, row.started_at, row.finished_at)
 
 
 def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, decide: Decide, version: str,
                   now: datetime) -> list[Raised]:
     """Evaluate the candidates of partition [lo, hi) as of `day` and insert the new signals; those raised."""
-    prev, prev_finished = previous_run(conn, day)
-    gap = (day - prev).days if prev else None
-    found = find_candidates(conn, day, lo, hi, watch, gap, prev, prev_finished)
+    prev = previous_run(conn, day)
+    gap = (day - prev.as_of).days if prev.as_of else None
+    found = find_candidates(conn, day, lo, hi, watch, gap, prev)
     if not found:
         return []
-    rows, meta = [], []
+    rows, meta, overlapping = [], [], []
     for cand in found:
         before = {f.rule_id for f in decide(cand.previous)}
         codes = set()
@@ -118,10 +135,17 @@ def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, d
                          "severity": f.severity, "onsite": f.onsite, "status": "open", "created_at": now,
                          "evidence": evidence(cand, f, version)})
             meta.append(cand.application_id)
+            overlapping.append(bool(f.reads) and set(f.reads) <= cand.overlap)
     if not rows:
         return []
+    loan_ids = {r["loan_id"] for r in rows}
     existing = set(conn.execute(select(signal.c.loan_id, signal.c.code).where(
-        signal.c.as_of == day, signal.c.loan_id.in_({r["loan_id"] for r in rows}))).all())
+        signal.c.as_of == day, signal.c.loan_id.in_(loan_ids))).all())
+    if prev.as_of and any(overlapping):  # raised by the previous run from the same records: not twice
+        existing_before = set(conn.execute(select(signal.c.loan_id, signal.c.code).where(
+            signal.c.as_of == prev.as_of, signal.c.loan_id.in_(loan_ids))).all())
+        existing |= {(r["loan_id"], r["code"]) for r, o in zip(rows, overlapping)
+                     if o and (r["loan_id"], r["code"]) in existing_before}
     keep = [(r, a) for r, a in zip(rows, meta) if (r["loan_id"], r["code"]) not in existing]
     if not keep:
         return []
@@ -186,7 +210,7 @@ LOAN_COLUMNS = (loan.c.id, loan.c.application_id, loan.c.customer_id, loan.c.day
 
 
 def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch, gap: int | None,
-                    prev: date | None, prev_finished: datetime | None) -> list[Candidate]:
+                    prev: Previous) -> list[Candidate]:
     mine = _mine(lo, hi)
     loans = {r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(
         mine, or_(_crossing_days(loan.c.days_past_due, watch.days_past_due, gap),
@@ -194,9 +218,9 @@ def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch,
     downgrades = {r.loan_id: r for r in conn.execute(
         select(change.c.id, change.c.loan_id, change.c.from_code, change.c.to_code).where(
             change.c.as_of == day, change.c.kind == "downgrade", change.c.loan_id >= lo, change.c.loan_id < hi))}
-    events = _events(conn, day, mine, prev, prev_finished)
+    events = _events(conn, day, mine, prev)
     guarantors = _guarantors(conn, mine, watch, gap)
-    inspections = _inspections(conn, mine, prev_finished)
+    inspections = _inspections(conn, mine, prev)
     extra = (set(downgrades) | set(events) | set(guarantors) | set(inspections)) - set(loans)
     if extra:
         loans.update({r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(loan.c.id.in_(extra)))})
@@ -215,6 +239,8 @@ def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch,
             if kind in EXTERNAL:
                 cand.facts[kind] = True
                 cand.sources[kind] = {"table": "provider_event", "events": [_event_json(e) for e in evs]}
+            if all(prev.maybe_read(e.observed_on, e.recorded_at) for e in evs):
+                cand.overlap |= {kind} if kind in EXTERNAL else {"deposit_drop", "deposit_baseline"}
         if lid in deposits:
             now_drop, before_drop, source = deposits[lid]
             cand.facts["deposit_drop"], cand.facts["deposit_baseline"] = now_drop
@@ -230,6 +256,8 @@ def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch,
         if lid in inspections:
             i = inspections[lid]
             cand.facts["fund_usage"] = (i.result or {}).get("fund_usage")
+            if prev.maybe_read(None, i.completed_at):
+                cand.overlap.add("fund_usage")
             cand.sources["fund_usage"] = {"table": "loan_inspection", "id": i.id, "kind": i.kind, "mode": i.mode,
                                           "officer": i.officer, "completed_at": plain(i.completed_at),
                                           "business_status": (i.result or {}).get("business_status")}
@@ -257,12 +285,13 @@ def _event_json(e) -> dict[str, Any]:
             "reference": e.reference, "detail": e.detail, **({"amount": plain(e.amount)} if e.amount is not None else {})}
 
 
-def _events(conn: Connection, day: date, mine, prev: date | None, prev_finished: datetime | None) -> dict[int, dict[str, list]]:
-    """Provider events that are news for `day`: observed since the previous date, or recorded after its run."""
-    news = or_(event.c.observed_on > prev, event.c.recorded_at > prev_finished) if prev else true()
+def _events(conn: Connection, day: date, mine, prev: Previous) -> dict[int, dict[str, list]]:
+    """Provider events that are news for `day`: observed since the previous date, or recorded after its run
+    started (a late file)."""
+    news = or_(event.c.observed_on > prev.as_of, event.c.recorded_at > prev.started_at) if prev.as_of else true()
     rows = conn.execute(
         select(loan.c.id.label("loan_id"), event.c.id, event.c.kind, event.c.source, event.c.observed_on,
-               event.c.reference, event.c.detail, event.c.amount, event.c.customer_id)
+               event.c.reference, event.c.detail, event.c.amount, event.c.customer_id, event.c.recorded_at)
         .select_from(loan.join(event, event.c.customer_id == loan.c.customer_id))
         .where(mine, event.c.kind.in_(EVENT_KINDS), event.c.observed_on <= day, event.c.observed_on > day - LOOKBACK, news)
         .order_by(event.c.observed_on, event.c.id))
@@ -333,13 +362,13 @@ def _guarantors(conn: Connection, mine, watch: Watch, gap: int | None) -> dict[i
     return {lid: rs for lid, rs in found.items() if any(crossed(r.days_past_due) for r in rs)}
 
 
-def _inspections(conn: Connection, mine, prev_finished: datetime | None) -> dict[int, Any]:
-    """The latest inspection of each loan done since the previous run finished (its result feeds back)."""
+def _inspections(conn: Connection, mine, prev: Previous) -> dict[int, Any]:
+    """The latest inspection of each loan done since the previous run started (its result feeds back)."""
     rows = conn.execute(
         select(inspection.c.loan_id, inspection.c.id, inspection.c.kind, inspection.c.mode, inspection.c.officer,
                inspection.c.result, inspection.c.completed_at)
         .select_from(loan.join(inspection, inspection.c.loan_id == loan.c.id))
         .where(mine, inspection.c.status == "done",
-               inspection.c.completed_at > prev_finished if prev_finished else true())
+               inspection.c.completed_at > prev.started_at if prev.as_of else true())
         .order_by(inspection.c.completed_at, inspection.c.id))
     return {r.loan_id: r for r in rows}  # the latest wins

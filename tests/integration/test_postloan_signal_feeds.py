@@ -228,3 +228,27 @@ def test_cli_events_import_all_or_nothing(d, tmp_path, monkeypatch, capsys):
     minimal = tmp_path / "minimal.csv"
     minimal.write_text(f"kind,id_number,source,observed_on\nbureau_overdue,{who},pboc,{today}\n")
     assert cli.main(["postloan", "events", "import", str(minimal)]) == 0
+
+
+def test_an_event_recorded_while_the_previous_run_ran_is_raised_once(d):
+    from credit.postloan.models import NightlyRun
+
+    early, late = shandai(d), shandai(d)
+    day = early.first_due_date - timedelta(days=10)
+    at(d, day)
+    postloan.run(d.c, as_of=day)
+    started = d.c.clock.now()
+    with d.c.uow() as uow:  # the run took an hour; the file came in half-way through it
+        uow.session.get(NightlyRun, day).finished_at = started + timedelta(hours=1)
+        uow.commit()
+    d.c.clock.advance(minutes=30)
+    feed(d, f"{id_number(d, early)},blacklist,{day},netcheck,,,", f"{id_number(d, late)},blacklist,{day},netcheck,,,")
+    with d.c.uow() as uow:  # the early loan's partition ran after the file came in and raised it already
+        uow.session.add(RiskSignal(loan_id=early.id, as_of=day, code="blacklist", rule_id="sig_blacklist",
+                                   severity="alert", onsite=True, evidence={}, status="open",
+                                   created_at=d.c.clock.now()))
+        uow.commit()
+    at(d, day + timedelta(days=1))
+    postloan.run(d.c, as_of=day + timedelta(days=1))
+    assert [s.as_of for s in signals(d, early.id)] == [day]
+    assert [(s.as_of, s.code) for s in signals(d, late.id)] == [(day + timedelta(days=1), "blacklist")]
