@@ -42,3 +42,11 @@ def test_builder_rows_are_consistent():
     assert {r[2] for r in inspections} == {"first", "periodic"}
     kinds = Counter(behaviour(i) for i in range(1, 2001))
     assert 0.85 < kinds["on_time"] / 2000 < 0.95 and kinds["closed"] > 0 and kinds["long"] > 0
+
+
+def test_id_numbers_are_valid():
+    from bench.postloan import _id_number
+    from credit import idnumber
+
+    for i in (1, 899, 900, 12_345, 999_999, 12_600_000):
+        assert idnumber.problem(_id_number(i)) is None
