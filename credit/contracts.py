@@ -82,7 +82,7 @@ def sample_context(term_months: int = 12) -> dict[str, Any]:
                  "lpr_date": pricing.LPR_DATE,
                  "lpr_percent": "3.00%", "spread_bp": 135, "annual_rate_percent": "4.35%", "method_name": "等额本息",
                  "payment_mode": "entrusted", "payment_mode_name": "受托支付", "guarantee": "guarantee",
-                 "guarantee_name": "保证", "guarantor": "李四", "account": "6228480012345678"},
+                 "guarantee_name": "保证", "guarantor": "李四", "account": "6228480012345671"},
         "schedule": schedule_rows(lines),
         "totals": schedule_totals(lines),
         "inspection": {"date": "2026年2月10日", "officer": "postloan1", "fund_usage": "按约定用途", "business_status": "正常",

@@ -55,7 +55,8 @@ FORMS: dict[str, tuple[str, list[Field]]] = {
     ]),
     "disbursement_check": (N_("Disbursement check"), [
         Field("passed", "bool", N_("Conditions for disbursement are met")),
-        Field("account_no", "text", N_("Disbursement account"), max_length=32),
+        Field("account_no", "account", N_("Disbursement account"), scheme="card",
+              help=N_("The borrower's debit card: 16 to 19 digits; spaces are fine.")),
         Field("remarks", "text", N_("Remarks"), max_length=1000, required_when=("passed", [False])),
     ]),
     "onsite_inspection": (N_("On-site inspection"), [

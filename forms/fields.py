@@ -108,6 +108,23 @@ class IdNumberField(fields.String):
         return value
 
 
+class AccountField(fields.String):
+    """A bank account number of a scheme (forms.accounts), stored without the spaces people type."""
+
+    def __init__(self, scheme: str, **kw):
+        self.scheme = scheme
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kw):
+        from . import accounts
+
+        value = accounts.normalise(super()._deserialize(value, attr, data, **kw))
+        problem = accounts.problem(value, self.scheme)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
 class FileRef(Schema):
     """An uploaded document, by reference: the form keeps its id and hash, never its bytes."""
 
@@ -122,7 +139,7 @@ class FileRef(Schema):
 @dataclass
 class Field:
     name: str
-    kind: str  # money | integer | date | choice | text | bool | id_number | mobile | group | mapping | file
+    kind: str  # money | integer | date | choice | text | bool | id_number | mobile | account | group | mapping | file
     label: str
     required: bool = True
     minimum: Any = None
@@ -135,6 +152,7 @@ class Field:
     required_when: tuple[str, list] | None = None  # optional unless another field takes one of these values
     help: str = ""
     keys: tuple[str, ...] = ()  # for mappings: the keys a person fills in, and the only ones accepted
+    scheme: str = "card"  # for accounts: forms.accounts' scheme
 
     def marshmallow(self) -> fields.Field:
         # Conditional fields are validated by the form after the fact, so never required here.
@@ -161,6 +179,8 @@ class Field:
             return IdNumberField(**kw)
         if k == "mobile":
             return fields.String(validate=validate.Regexp(MOBILE, error=N_("Not a mobile phone number.")), **kw)
+        if k == "account":
+            return AccountField(self.scheme, **kw)
         if k == "group":
             from .schema import schema_class
 
@@ -202,6 +222,12 @@ class Field:
             s.update(type="string", pattern=r"^\d{17}[\dX]$", format="cn-resident-id")
         elif k == "mobile":
             s.update(type="string", pattern=MOBILE.pattern)
+        elif k == "account":
+            from . import accounts
+
+            scheme = accounts.scheme(self.scheme)
+            s.update(type="string", pattern=r"^[0-9 \-]+$", format=f"bank-{self.scheme}",
+                     **{"x-digits": [scheme.min_length, scheme.max_length], "x-check-digit": "luhn" if scheme.luhn else None})
         elif k == "group":
             from .schema import object_schema
 

@@ -4,6 +4,7 @@ The only package that imports Flask. Views parse, call one service, render.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from typing import Any, Mapping
@@ -33,6 +34,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         TOKEN_MAX_AGE=12 * 3600,
         JSON_AS_ASCII=False,
+        # the bank's account number schemes (forms.accounts), e.g. {"card": {"min_length": 16, "max_length": 19,
+        # "luhn": true}}; the defaults when unset
+        ACCOUNT_SCHEMES=json.loads(os.environ.get("CREDITFACTORY_ACCOUNT_SCHEMES") or "{}"),
         **security.defaults(),
     )
     if test_config:
@@ -41,12 +45,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
+    from forms import accounts
+
     from . import extensions, filters, health, i18n
     from .api import bp as api_bp
     from .api import errors
     from .portfolio import bp as portfolio_bp
     from .workbench import bp as ui_bp
 
+    accounts.configure(app.config["ACCOUNT_SCHEMES"])
     extensions.factory.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)

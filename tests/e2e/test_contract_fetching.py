@@ -184,7 +184,7 @@ def test_a_template_that_fails_only_on_real_data_fails_the_disbursement_and_chan
     app_id, task = _to_disbursement_check(api, 7)
     before = api.get(f"/applications/{app_id}", "manager1").get_json()
     r = api.post(f"/tasks/{task['id']}/complete", "disburser1",
-                 json={"data": {"passed": True, "account_no": "6228480012345678"}})
+                 json={"data": {"passed": True, "account_no": "6228480012345671"}})
     assert r.status_code == 422 and r.get_json()["error"] == "process_failed", r.get_json()
     assert api.get(f"/applications/{app_id}", "manager1").get_json() == before  # no loan, status as it was
     assert api.get(f"/applications/{app_id}/contract.pdf", "manager1").status_code == 404
@@ -192,7 +192,7 @@ def test_a_template_that_fails_only_on_real_data_fails_the_disbursement_and_chan
     assert requests == []
 
     assert upload(api, "loan_contract.html", LOAN).status_code == 201  # the designer fixes it; disbursement goes on
-    api.complete("disburser1", task["id"], {"passed": True, "account_no": "6228480012345678"})
+    api.complete("disburser1", task["id"], {"passed": True, "account_no": "6228480012345671"})
     assert api.get(f"/applications/{app_id}", "manager1").get_json()["status"] == "disbursed"
 
 

@@ -22,7 +22,7 @@ def disbursed_ruyi(api, seq=1):
     api.complete("approver1", api.my_task("approver1", app_id, "approve")["id"], {"decision": "approve"})
     api.complete("manager1", api.my_task("manager1", app_id, "sign_contract")["id"], {"signed": True, "signing_place": "城关支行"})
     api.complete("disburser1", api.my_task("disburser1", app_id, "disbursement_check")["id"],
-                 {"passed": True, "account_no": "6228480012345678"})
+                 {"passed": True, "account_no": "6228480012345671"})
     return app_id
 
 
@@ -43,7 +43,7 @@ def test_contract_pdf_of_a_disbursed_ruyi_loan(api, tmp_path):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     flat = re.sub(r"\s+", "", text)
     for phrase in ("借款合同", "人民币壹拾万元整", "等额本息", "第1页", "受托支付" if app["payment_mode"] == "entrusted" else "自主支付",
-                   "6228480012345678", app["contract_no"], app["applicant"]["id_number"], "借款借据"):
+                   "6228480012345671", app["contract_no"], app["applicant"]["id_number"], "借款借据"):
         assert phrase in flat, phrase
     loan = api.get(f"/loans/{app['loan_id']}", "manager1").get_json()
     for row in loan["schedule"]:

@@ -47,7 +47,7 @@ def test_ruyi_application_to_disbursed_loan_through_the_api(api):
     task = api.my_task("manager1", app_id, "sign_contract")
     api.complete("manager1", task["id"], {"signed": True, "signing_place": "城关支行"})
     task = api.my_task("disburser1", app_id, "disbursement_check")
-    api.complete("disburser1", task["id"], {"passed": True, "account_no": "6228480012345678"})
+    api.complete("disburser1", task["id"], {"passed": True, "account_no": "6228480012345671"})
 
     final = api.get(f"/applications/{app_id}", "manager1").get_json()
     assert final["status"] == "disbursed", final

@@ -86,4 +86,4 @@ class Driver:
 
     def sign_and_disburse(self, app_id: int) -> None:
         self.do(app_id, "sign_contract", {"signed": True, "signing_place": "城关支行"})
-        self.do(app_id, "disbursement_check", {"passed": True, "account_no": "6228480012345678"})
+        self.do(app_id, "disbursement_check", {"passed": True, "account_no": "6228480012345671"})

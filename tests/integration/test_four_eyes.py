@@ -57,7 +57,7 @@ def test_an_admin_can_neither_stack_committee_seats_nor_seat_a_designer_nor_take
     assert r.status_code == 403 and "needs post 'disburser'" in r.get_json()["message"]
     assert api.post(f"/tasks/{check.id}/release", check.assignee).status_code == 200
     assert api.post(f"/tasks/{check.id}/claim", "admin").status_code == 403
-    body = {"data": {"passed": True, "account_no": "6228480012345678"}}
+    body = {"data": {"passed": True, "account_no": "6228480012345671"}}
     assert api.post(f"/tasks/{check.id}/complete", "admin", json=body).status_code == 403
     force_assignee(container, check.id, "admin")
     r = api.post(f"/tasks/{check.id}/complete", "admin", json=body)

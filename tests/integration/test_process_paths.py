@@ -132,7 +132,7 @@ def test_failed_disbursement_check_returns_to_signing(d):
     d.investigate(app_id)
     d.do(app_id, "approve", {"decision": "approve"})
     d.do(app_id, "sign_contract", {"signed": True, "signing_place": "河湾"})
-    d.do(app_id, "disbursement_check", {"passed": False, "account_no": "6228480012345678", "remarks": "担保合同缺签字"})
+    d.do(app_id, "disbursement_check", {"passed": False, "account_no": "6228480012345671", "remarks": "担保合同缺签字"})
     assert [t.spec_name for t in d.tasks(app_id)] == ["sign_contract"]
     d.sign_and_disburse(app_id)
     assert d.application(app_id).status == "disbursed"

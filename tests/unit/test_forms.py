@@ -43,7 +43,7 @@ def test_repeated_groups_validate_each_item():
 
 
 def test_money_and_bool_parsing():
-    assert forms.validate("disbursement_check", {"passed": "true", "account_no": "1"})["passed"] is True
+    assert forms.validate("disbursement_check", {"passed": "true", "account_no": "6228480012345671"})["passed"] is True
     assert errors("complete_application", {"annual_income": "-1"}) == {"annual_income": ["Must be at least 0.01."]}
     assert errors("complete_application", {"annual_income": "1", "phone": "12345"})["phone"]
     assert errors("approval", "not a dict") == {"_schema": ["Form data must be an object."]}
@@ -77,3 +77,24 @@ def test_manual_allocation_offers_every_allocation_role_and_only_those():
     ok = forms.validate("manual_allocation", {"assignees": {"committee_2": "committee2"}, "reason": "委员出差"})
     assert ok["assignees"] == {"committee_2": "committee2"}
     assert "assignees" in errors("manual_allocation", {"assignees": {"janitor": "admin"}, "reason": "x"})
+
+
+def test_account_numbers_are_digits_of_the_schemes_length_with_its_check_digit():
+    from forms import accounts
+
+    ok = forms.validate("disbursement_check", {"passed": True, "account_no": "6228 4800 1234 5671"})
+    assert ok["account_no"] == "6228480012345671"  # the spaces people type are dropped
+    for bad, why in [("abc", "digits only"), ("6228480012345678", "check digit"), ("622848001234567", "digits for"),
+                     ("６２２８４８００１２３４５６７１", "digits only"), ("62284800123456710000", "digits for")
+                     , ("6228-4800-1234-567x", "digits only")]:
+        e = errors("disbursement_check", {"passed": True, "account_no": bad})
+        assert list(e) == ["account_no"] and why in e["account_no"][0], (bad, e)
+    assert accounts.luhn_ok("79927398713") and not accounts.luhn_ok("79927398710")
+    try:  # a bank's own scheme: 12-digit passbook accounts without a check digit
+        accounts.configure({"card": {"min_length": 12, "max_length": 12, "luhn": False}})
+        assert forms.validate("disbursement_check", {"passed": True, "account_no": "123456789012"})
+        assert errors("disbursement_check", {"passed": True, "account_no": "6228480012345671"})
+    finally:
+        accounts.configure(None)
+    schema = forms.json_schema("disbursement_check")["properties"]["account_no"]
+    assert schema["x-digits"] == [16, 19] and schema["x-check-digit"] == "luhn"
