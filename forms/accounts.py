@@ -50,6 +50,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def with_check_digit(body: str) -> str:
+    """`body` and the Luhn digit that makes it a valid card number (for test data and simulations)."""
+    return body + next(d for d in "0123456789" if luhn_ok(body + d))
+
+
 def normalise(value: str) -> str:
     return SEPARATORS.sub("", value.strip())
 

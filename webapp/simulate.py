@@ -20,6 +20,7 @@ from credit.models import Application, CreditDecision, Product, User
 from engine.errors import Forbidden
 from engine.models import HumanTask
 from engine.runtime import Actor
+from forms import accounts
 
 from . import services as use_cases
 from .bootstrap import Container
@@ -133,5 +134,5 @@ def _form(form_key: str, rng: random.Random, approve_share: float, app_id: int, 
     if form_key == "contract_signing":
         return {"signed": True, "signing_place": "城关支行营业厅"}
     if form_key == "disbursement_check":
-        return {"passed": True, "account_no": f"6228480{app_id:09d}"}
+        return {"passed": True, "account_no": accounts.with_check_digit(f"622848{app_id:09d}")}
     return None  # inspections and manual allocation wait for a person
