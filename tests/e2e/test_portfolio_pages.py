@@ -112,7 +112,10 @@ def seed(c) -> dict:
                inspection("doubtful", "periodic", "onsite", 0, 10),
                inspection("new", "first", "onsite", -5, -1, officer="dongfeng_postloan"),
                inspection("paid", "periodic", "offsite", -100, None, status="offsite",
-                          result={"days_past_due": 0, "fund_usage": "normal"}),
+                          result={"days_past_due": 0, "repayment_normal": True, "risk_signal": False}),
+               inspection("paid", "first", "onsite", -25, -20, status="done",
+                          result={"fund_usage": "as_agreed", "business_status": "normal", "risk_signal": False,
+                                  "findings": "养殖场运转正常"}),
                inspection("other", "first", "onsite", -3, 4, officer="hexi_postloan")]
         s.flush()
         ids["inspections"] = [x.id for x in ins]
@@ -176,7 +179,7 @@ def test_the_work_surface_lists_my_inspections_signals_and_loans(app, book):
     status, html = page(app, "postloan1", "/postloan")
     assert status == 200
     assert "贷后工作台" in html and f"业务日期 {book['as_of'].isoformat()}" in html
-    fresh, sub, loss, doubtful, new, offsite, other = book["inspections"]
+    fresh, sub, loss, doubtful, new, offsite, done, other = book["inspections"]
     # open inspections of mine, soonest deadline first; the overdue ones marked; the one with a task links to it
     order = [int(m) for m in re.findall(r'data-testid="inspection-(\d+)"', html)]
     assert order == [loss, sub, fresh, doubtful]
@@ -221,6 +224,9 @@ def test_the_loan_page_shows_schedule_repayments_history_signals_and_inspections
     assert f'/tasks/{book["task_id"]}' in with_task and "首次跟踪检查" in with_task and "现场" in with_task
     offsite = page(app, "postloan1", f"/loans/{book['paid']}")[1]
     assert "已非现场检查" in offsite and "非现场" in offsite
+    results = dict(re.findall(r'data-testid="result-(\d+)">([^<]+)<', offsite))
+    assert results[str(book["inspections"][5])] == "还款正常: 是; 发现风险信号: 否; 逾期天数: 0"
+    assert results[str(book["inspections"][6])] == "资金用途: 按约定用途; 经营/家庭状况: 正常; 发现风险信号: 否; 养殖场运转正常"
     paid = page(app, "postloan1", f"/loans/{book['paid']}")[1]
     assert 'data-state="paid"' in paid
 

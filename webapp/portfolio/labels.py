@@ -3,6 +3,7 @@
 A code the nightly run learns later (a new DMN rule) and has no word here is shown as it is stored."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L_
 
 CLASSIFICATIONS = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -60,3 +61,32 @@ def evidence_summary(evidence, limit: int = 4) -> str:
             value = "…"
         parts.append(f"{word(EVIDENCE, key)}: {value}")
     return "; ".join(parts) + ("; …" if len(evidence) > limit else "")
+
+
+def result_summary(result, mode: str, limit: int = 4) -> str:
+    """An inspection's result in the words of the form it was recorded on (on-site or off-site), the findings
+    last; what the form does not name (an off-site review's evidence) as evidence."""
+    from forms import FORMS
+
+    if not isinstance(result, dict) or not result:
+        return "—"
+    fields = {f.name: f for f in FORMS.get("onsite_inspection" if mode == "onsite" else "offsite_inspection",
+                                           ("", []))[1]}
+    parts, rest = [], {}
+    for key, value in result.items():
+        f = fields.get(key)
+        if f is None:
+            rest[key] = value
+        elif f.kind == "file" or value in (None, "", []):
+            continue
+        elif f.kind == "bool":
+            parts.append(f"{_(f.label)}: {_('Yes') if value else _('No')}")
+        elif f.kind == "choice":
+            parts.append(f"{_(f.label)}: {_(f.choices[value]) if value in f.choices else value}")
+        elif key != "findings":
+            parts.append(f"{_(f.label)}: {value}")
+    if rest:
+        parts.append(evidence_summary(rest, limit))
+    if result.get("findings") and "findings" in fields:
+        parts.append(str(result["findings"])[:120])
+    return "; ".join(parts) or "—"

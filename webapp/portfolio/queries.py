@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from credit.models import Customer, Loan, Product, ScheduleLine, User
 from credit.postloan.models import ClassificationChange, LoanInspection, Repayment, RiskSignal
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden
 from engine.models import HumanTask
 
 from .. import access
@@ -179,16 +179,6 @@ def loan_view(c: Container, who, loan_id: int, repayments_page: int = 1, signals
             _page(s, select(RiskSignal).where(RiskSignal.loan_id == loan.id)
                   .order_by(RiskSignal.as_of.desc(), RiskSignal.id.desc()), signals_page),
             inspections)
-
-
-def find_loan_of_application(c: Container, who, application_id: int) -> int | None:
-    """The id of the application's loan, when `who` may read it."""
-    with c.uow() as uow:
-        try:
-            return access.loan(uow.session, who, uow.session.scalar(
-                select(Loan.id).where(Loan.application_id == application_id)) or 0).id
-        except NotFound:
-            return None
 
 
 # -- the branch portfolio -------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from . import bp, charts, labels, queries
 
 @bp.context_processor
 def words():
-    return {"L": labels, "word": labels.word, "evidence_summary": labels.evidence_summary, "soon": queries.soon,
+    return {"L": labels, "word": labels.word, "evidence_summary": labels.evidence_summary,
+            "result_summary": labels.result_summary, "soon": queries.soon,
             "instalment_state": queries.instalment_state}
 
 
