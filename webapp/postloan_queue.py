@@ -124,9 +124,11 @@ def live_workers(c: Container) -> int:
 class QueueDispatch:
     """Runs one business date's partitions on the queue (a `postloan.Dispatch`)."""
 
-    def __init__(self, c: Container, timeout: float = TIMEOUT, notice: Callable[[str], None] | None = None):
+    def __init__(self, c: Container, timeout: float = TIMEOUT, notice: Callable[[str], None] | None = None,
+                 watch: Callable[[], str | None] | None = None):
         self.timeout = timeout
         self.notice = notice or log.warning
+        self.watch = watch  # says why waiting is pointless (the run's own workers are all gone), or None
         ensure_schema(c)
         self.app = make_app(c)
 
@@ -160,6 +162,9 @@ class QueueDispatch:
                 if not jobs:
                     return
             self._check(c, day, jobs)
+            gone = self.watch() if self.watch is not None else None
+            if gone:
+                raise QueueError(f"{day.isoformat()}: {gone}. The date stays unfinished; the next run takes it again.")
             if time.monotonic() - last_progress > self.timeout:
                 todo, doing = self._counts(c, list(jobs.values()))
                 raise QueueError(
@@ -207,6 +212,12 @@ class LocalWorkers:
         self.procs = [subprocess.Popen([sys.executable, "-m", "webapp.cli", "postloan", "worker",
                                         "--concurrency", str(concurrency)], env=env) for _ in range(n)]
 
+    def gone(self) -> str | None:
+        codes = [p.poll() for p in self.procs]
+        if all(code is not None for code in codes):
+            return f"the run's worker processes all exited (codes {', '.join(map(str, codes))}; see their log)"
+        return None
+
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -233,7 +244,7 @@ def dispatcher(c: Container, workers: int | None = None, in_process: bool = Fals
         ensure_schema(c)
         local = LocalWorkers(c, workers)
         try:
-            yield QueueDispatch(c, timeout, say)
+            yield QueueDispatch(c, timeout, say, watch=local.gone)
         finally:
             local.stop()
         return

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(
     not is_postgres(), reason="the job queue (procrastinate) needs PostgreSQL: on SQLite the partitions run "
                               "in-process, as tests/integration/test_postloan_nightly.py shows")]
 
-SIZE = 100  # loans per partition: dozens of partitions from a few thousand loans
+SIZE = 200  # 16 partitions from 3,000 loans: enough for two workers to share, few since each costs ~0.3 s whatever its size
 
 
 @pytest.fixture
@@ -72,10 +72,10 @@ def wait_for(predicate, seconds: float = 30.0, what: str = "") -> None:
 
 
 def population(c, n: int, paid_days: int = 95):
-    """One real SHANDAI loan (never repaid), then n clones of it in three statements: every tenth clone has
-    paid everything (the run closes it), every 25th nothing (overdue, so signals and inspections), the others
+    """One real SHANDAI loan (never repaid), then n clones of it in three statements: one in 50 clones has
+    paid everything (the run closes it), one in 50 nothing (overdue, so signals and inspections), the others
     every instalment due before `paid_days` after the first due date. Each overdue loan costs the run far more than a current one
-    (a signal, an inspection process): they are kept few so that the test stays fast."""
+    (closure, a signal, an inspection process): they are kept few so that the tests stay fast."""
     d = Driver(c)
     template = d.loan(d.submit("SHANDAI", "30000", 12, income="150000"))
     app_cols = [col.name for col in Application.__table__.columns if col.name != "id"]
@@ -91,10 +91,10 @@ def population(c, n: int, paid_days: int = 95):
             {"n": n, "app": template.application_id})
         conn.execute(text(
             f"INSERT INTO loan (application_id, {', '.join(loan_cols)}) SELECT a.id, "
-            f"{', '.join('CASE WHEN a.id % 10 = 0 THEN 0 ELSE l.outstanding_principal END' if k == 'outstanding_principal' else 'l.' + k for k in loan_cols)} "
+            f"{', '.join('CASE WHEN a.id % 50 = 0 THEN 0 ELSE l.outstanding_principal END' if k == 'outstanding_principal' else 'l.' + k for k in loan_cols)} "
             "FROM loan l, application a WHERE l.id = :loan AND a.idempotency_key LIKE 'clone-%' ORDER BY a.id"),
             {"loan": template.id})
-        paid = "(nl.application_id % 10 = 0 OR (nl.application_id % 25 <> 0 AND s.due_date < :paid_until))"
+        paid = "(nl.application_id % 50 = 0 OR (nl.application_id % 50 <> 25 AND s.due_date < :paid_until))"
         conn.execute(text(
             f"INSERT INTO schedule_line (loan_id, {', '.join(line_cols)}, paid_principal, paid_interest, paid_at) "
             f"SELECT nl.id, {', '.join('s.' + k for k in line_cols)}, "
@@ -159,17 +159,21 @@ def reset(c):
 
 def test_two_workers_take_the_partitions_once_each_and_match_an_in_process_run(container, queue):
     c = container
+    marks = [time.perf_counter()]
     template = population(c, 3000)
+    marks.append(time.perf_counter())
     on = template.first_due_date + timedelta(days=95)
     expected_summary = postloan.run(c, as_of=on, partition_size=SIZE)
     expected = snapshot(c)
-    assert (expected_summary.scanned, expected_summary.downgraded, expected_summary.closed) == (3001, 61, 300)
+    assert (expected_summary.scanned, expected_summary.downgraded, expected_summary.closed) == (3001, 61, 60)
 
+    marks.append(time.perf_counter())
+    start_worker(c, queue)  # they start while the database is built again
+    start_worker(c, queue)
     reset(c)
     population(c, 3000)
-    start_worker(c, queue)
-    start_worker(c, queue)
     wait_for(lambda: postloan_queue.live_workers(c) == 2, what="two workers")
+    marks.append(time.perf_counter())
     reports, stop = [], threading.Event()
     listener = listen(c, reports, stop)
     seen = []
@@ -182,7 +186,7 @@ def test_two_workers_take_the_partitions_once_each_and_match_an_in_process_run(c
     listener.join(5)
 
     parts = {(r.lo, r.hi) for _, r, _, _ in seen}
-    assert len(seen) == len(parts) == expected["runs"][0][2]["partitions"] > 20
+    assert len(seen) == len(parts) == expected["runs"][0][2]["partitions"] == 16
     assert [n for _, _, n, _ in seen] == list(range(1, len(seen) + 1))  # "partition n/total" as each one finishes
     assert sorted((r["lo"], r["hi"]) for r in reports) == sorted(parts)  # each committed exactly once
     by_worker = {r.worker for _, r, _, _ in seen}
@@ -190,8 +194,8 @@ def test_two_workers_take_the_partitions_once_each_and_match_an_in_process_run(c
     assert snapshot(c) == expected
     for name in ("scanned", "classified", "downgraded", "closed", "signals", "tasks"):
         assert getattr(summary, name) == getattr(expected_summary, name), name
-    print(f"\n{len(parts)} partitions, {summary.scanned} loans on 2 workers: {elapsed:.2f} s; "
-          f"in-process {expected_summary.seconds:.2f} s")
+    print(f"\n{len(parts)} partitions, {summary.scanned} loans: 2 workers {elapsed:.2f} s, in-process "
+          f"{expected_summary.seconds:.2f} s; building {marks[1] - marks[0]:.2f} s, again {marks[3] - marks[2]:.2f} s")
 
 
 def test_a_worker_killed_mid_partition_leaves_it_to_another(container, queue):
@@ -233,7 +237,7 @@ def test_a_worker_killed_mid_partition_leaves_it_to_another(container, queue):
         run_record = s.get(NightlyRun, on)
         assert run_record.finished_at is not None and run_record.summary["scanned"] == 501
         active = s.scalar(select(func.count()).select_from(Loan).where(Loan.status == "active"))
-        assert active == 501 - 50
+        assert active == 501 - 10
         # every overdue loan downgraded exactly once, the held one included
         assert s.scalar(select(func.count()).select_from(ClassificationChange)) == 11
         assert s.scalar(select(Loan.classification).where(Loan.id == template.id)) == "substandard"
@@ -281,6 +285,11 @@ def test_a_run_with_no_worker_gives_up_with_a_clear_message_and_leaves_nothing_q
         assert conn.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")) == 0
     with c.uow() as uow:
         assert uow.session.get(NightlyRun, on).finished_at is None  # unfinished: the next run takes it again
+    # the run's own workers all gone: no point waiting out the timeout
+    with pytest.raises(postloan_queue.QueueError, match="all exited"):
+        postloan.run(c, as_of=on, partition_size=10, dispatch=postloan_queue.QueueDispatch(
+            c, timeout=30, watch=lambda: "the run's worker processes all exited (codes 1)"))
+    assert time.monotonic() - t0 < 15
     # with no worker alive, the CLI's default runs the partitions in-process, and says so
     notices = []
     with postloan_queue.dispatcher(c, notice=notices.append) as dispatch:
@@ -295,9 +304,9 @@ def test_the_cli_starts_its_own_workers(container, queue, monkeypatch, capsys):
     template = population(c, 300)
     monkeypatch.setenv("CREDITFACTORY_DATABASE_URL", c.database_url)
     on = template.first_due_date + timedelta(days=95)
-    assert cli.main(["postloan", "run", "--as-of", on.isoformat(), "--partition-size", "50", "--workers", "2",
+    assert cli.main(["postloan", "run", "--as-of", on.isoformat(), "--partition-size", "100", "--workers", "2",
                      "--timeout", "30"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len([line for line in out if " partition " in line]) == 7
-    assert out[-1].startswith(f"business dates {on.isoformat()}: 301 loans scanned") and "30 closed" in out[-1]
+    assert len([line for line in out if " partition " in line]) == 4
+    assert out[-1].startswith(f"business dates {on.isoformat()}: 301 loans scanned") and "6 closed" in out[-1]
     assert postloan_queue.live_workers(c) == 0  # stopped with the run
