@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, cast, false, or_, select
+from sqlalchemy import Integer, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from credit import access as rules, documents, services
@@ -32,6 +32,9 @@ class InboxFilters:
     max_amount: Decimal | None = None
     q: str | None = None
     page: int = 1
+    sort: str = "due"  # a key of SORTS; anything else sorts by due date
+    desc: bool = False
+    overdue: bool = False
 
     @classmethod
     def parse(cls, args) -> "InboxFilters":
@@ -45,7 +48,9 @@ class InboxFilters:
         return cls(tab=tab if tab in ("mine", "queue", "all") else "mine", product=args.get("product") or None,
                    stage=args.get("stage") or None, village=args.get("village") or None,
                    min_amount=money("min_amount"), max_amount=money("max_amount"),
-                   q=(args.get("q") or "").strip() or None, page=page)
+                   q=(args.get("q") or "").strip() or None, page=page,
+                   sort=args.get("sort") if args.get("sort") in SORTS else "due", desc=args.get("dir") == "desc",
+                   overdue=args.get("overdue") == "1")
 
 
 @dataclass
@@ -55,21 +60,37 @@ class InboxRow:
     village_name: str | None
 
 
-def inbox(session: Session, who, sod: SodPolicy, f: InboxFilters) -> tuple[list[InboxRow], bool]:
-    """The inbox tabs, each narrowed to what `who` may see (the `all` tab only for those who reassign)."""
+# The inbox table's columns (issue 13): what each sorts on; ties go by due date, then age.
+SORTS = {"due": HumanTask.due_at, "product": Application.product_code, "amount": Application.amount,
+         "village": Application.village_code, "stage": HumanTask.spec_name, "age": HumanTask.created_at}
+
+
+def _tab(session: Session, who, sod: SodPolicy, tab: str):
     actor, v = access.actor(who), access.viewer(session, who)
+    if tab == "mine":
+        return HumanTask.assignee == actor.username
+    if tab == "queue":
+        return task_queue.in_queue(actor) & ~task_queue.conflicts(actor, sod) & access.tasks_seen(v)
+    return access.tasks_seen(v) if rules.may_reassign(actor.posts) else false()
+
+
+def inbox_counts(session: Session, who, sod: SodPolicy, tabs: list[str]) -> dict[str, int]:
+    """How many open tasks each tab holds, before any filter."""
+    return {tab: session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.state == "ready", _tab(session, who, sod, tab))) for tab in tabs}
+
+
+def inbox(session: Session, who, sod: SodPolicy, f: InboxFilters,
+          now: datetime | None = None) -> tuple[list[InboxRow], bool]:
+    """The inbox tabs, each narrowed to what `who` may see (the `all` tab only for those who reassign)."""
     app_id = cast(HumanTask.business_key, Integer)
     query = (select(HumanTask, Application, GridCell.name)
              .outerjoin(Application, Application.id == app_id)
              .outerjoin(Customer, Customer.id == Application.customer_id)
              .outerjoin(GridCell, GridCell.code == Application.village_code)
-             .where(HumanTask.state == "ready"))
-    if f.tab == "mine":
-        query = query.where(HumanTask.assignee == actor.username)
-    elif f.tab == "queue":
-        query = query.where(task_queue.in_queue(actor), ~task_queue.conflicts(actor, sod), access.tasks_seen(v))
-    else:
-        query = query.where(access.tasks_seen(v) if rules.may_reassign(actor.posts) else false())
+             .where(HumanTask.state == "ready", _tab(session, who, sod, f.tab)))
+    if f.overdue and now is not None:
+        query = query.where(HumanTask.due_at < now)
     if f.product:
         query = query.where(Application.product_code == f.product)
     if f.stage:
@@ -83,7 +104,12 @@ def inbox(session: Session, who, sod: SodPolicy, f: InboxFilters) -> tuple[list[
     if f.q:
         like = f"%{f.q}%"
         query = query.where(or_(Customer.name.like(like), Customer.id_number == f.q.upper()))
-    rows = session.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    key = SORTS[f.sort] if f.sort in SORTS else HumanTask.due_at
+    # Age runs the other way from the time a task was created; what has no value goes last either way.
+    newest_first = f.desc != (f.sort == "age")
+    order = [key.is_(None), key.desc() if newest_first else key.asc()]
+    rows = session.execute(query.order_by(*order, HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+                                          HumanTask.id)
                            .limit(PAGE + 1).offset((f.page - 1) * PAGE)).all()
     return [InboxRow(t, a, v) for t, a, v in rows[:PAGE]], len(rows) > PAGE
 
