@@ -130,10 +130,51 @@ class TaskSchema(Open):
     completed_by = _s()
 
 
+class CarriedStepSchema(Open):
+    """An earlier task of the application, done."""
+    task_id = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "BPMN element id"})
+    form_key = fields.String(required=True)
+    by = _s(metadata={"description": "username of who completed it"})
+    by_name = _s(metadata={"description": "their name"})
+    at = _t()
+    data = fields.Dict(required=True, metadata={"description": "what they entered"})
+
+
+class CarriedTermSchema(Open):
+    table = fields.String(required=True, metadata={"description": "scorecard, risk_band, limit_policy or pricing"})
+    value = fields.Raw(allow_none=True, metadata={"description": "score, band, proposed limit or annual rate"})
+    outputs = fields.Dict()
+    matched_rules = fields.List(fields.Raw())
+    explanations = fields.List(fields.String(), metadata={"description": "the words of the rules that fired"})
+    version = _s()
+
+
+class CarriedReturnSchema(Open):
+    by = _s(metadata={"description": "username of who returned it; null for the credit committee"})
+    by_name = _s()
+    at = _t()
+    reason = fields.String(required=True)
+    step = fields.String(required=True, metadata={"description": "approve, cosign, or tally (the committee)"})
+
+
+class CarriedSchema(Open):
+    """What earlier steps produced, as the next officer needs it (only for who may see the application)."""
+    report = fields.Nested(CarriedStepSchema, allow_none=True, metadata={"description": "the lead investigator's report"})
+    cosign = fields.Nested(CarriedStepSchema, allow_none=True, metadata={"description": "the co-investigator's opinion"})
+    terms = fields.List(fields.Nested(CarriedTermSchema), metadata={"description": "score, band, limit, price"})
+    votes = fields.List(fields.Nested(CarriedStepSchema), metadata={"description": "the last committee round's votes"})
+    tally = fields.Dict(allow_none=True, metadata={"description": "{approve, return, reject, decision, complete}"})
+    approval = fields.Nested(CarriedStepSchema, allow_none=True, metadata={"description": "the approver's decision"})
+    returned = fields.Nested(CarriedReturnSchema, allow_none=True, metadata={"description": "who returned this, when, why"})
+    prefill = fields.Dict(metadata={"description": "a returned task: the data its form was completed with before"})
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the form's fields"})
     data = fields.Dict(required=True)
     may_complete = fields.Boolean(required=True)
+    carried = fields.Nested(CarriedSchema, required=True, metadata={"description": "what earlier steps produced"})
 
 
 class TaskListSchema(Open):

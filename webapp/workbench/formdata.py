@@ -52,3 +52,32 @@ def parse(form_key: str, form, files) -> tuple[dict[str, Any], dict[str, list[tu
             if value is not None:
                 data[f.name] = value
     return data, uploads
+
+
+def as_values(form_key: str, data: dict[str, Any]) -> dict[str, str]:
+    """The other way round: stored task data as the form's field values, so that a returned task starts
+    from what was entered before (groups as name-i-field, mappings as name.key, booleans as true/false).
+    Files are not carried: they stay on the application's documents."""
+    values: dict[str, str] = {}
+    if form_key not in FORMS:
+        return values
+
+    def text(f: Field, value: Any) -> str:
+        if isinstance(value, bool) or f.kind == "bool":
+            return "true" if value is True else "false" if value is False else ""
+        return "" if value is None else str(value)
+
+    for f in FORMS[form_key][1]:
+        value = data.get(f.name)
+        if value is None or f.kind == "file":
+            continue
+        if f.kind == "group" and isinstance(value, list):
+            for i, row in enumerate(value[:f.max_items or 100]):
+                for sub in f.fields:
+                    if isinstance(row, dict) and row.get(sub.name) is not None:
+                        values[f"{f.name}-{i}-{sub.name}"] = text(sub, row[sub.name])
+        elif f.kind == "mapping" and isinstance(value, dict):
+            values.update({f"{f.name}.{k}": str(v) for k, v in value.items()})
+        elif f.kind not in ("group", "mapping"):
+            values[f.name] = text(f, value)
+    return values

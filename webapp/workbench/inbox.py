@@ -10,8 +10,11 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 
 from .. import i18n, principal, queries, services
 from ..extensions import container
-from . import bp
+from . import bp, carried
 from .session import login_required
+
+# The table's sortable columns, in the order shown (issue 13: due, product, amount, village, stage, age).
+COLUMNS = ("due", "stage", "product", "amount", "village", "age")
 
 STAGES = ["complete_application", "investigate", "cosign", "approve", "vote_1", "vote_2", "vote_3", "sign_contract",
           "disbursement_check", "first_inspection", "periodic_inspection", "manual_allocation"]
@@ -25,17 +28,40 @@ def inbox():
     may_reassign = rules.may_reassign(g.me.posts)
     if f.tab == "all" and not may_reassign:
         f.tab = "mine"
+    now = c.clock.now()
     with c.uow() as uow:
-        rows, more = queries.inbox(uow.session, g.me, c.runtime.sod, f)
-        products = list(uow.session.scalars(select(Product).order_by(Product.code)))
-        villages = list(uow.session.scalars(select(GridCell).where(GridCell.level == "village").order_by(GridCell.code)))
-    context = dict(rows=rows, more=more, f=f, now=c.clock.now(), sla=queries.sla, products=products,
-                   villages=villages, stages=STAGES, may_reassign=may_reassign)
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") in ("inbox-rows", "inbox-more"):
-        return render_template("_inbox_rows.html", **context)
+        rows, more = queries.inbox(uow.session, g.me, c.runtime.sod, f, now)
+        people = carried.names(uow.session, {r.task.assignee for r in rows} - {None})
+        context = dict(rows=rows, more=more, f=f, now=now, sla=queries.sla, stages=STAGES, may_reassign=may_reassign,
+                       people=people, columns=COLUMNS, age=age, query=_query(f))
+        if request.headers.get("HX-Request") and request.headers.get("HX-Target") in ("inbox-rows", "inbox-more"):
+            return render_template("_inbox_rows.html", **context)
+        context["counts"] = queries.inbox_counts(uow.session, g.me, c.runtime.sod,
+                                                 ["mine", "queue"] + (["all"] if may_reassign else []))
+        context["products"] = list(uow.session.scalars(select(Product).order_by(Product.code)))
+        context["villages"] = list(uow.session.scalars(
+            select(GridCell).where(GridCell.level == "village").order_by(GridCell.code)))
     if may_reassign:
         context["users"] = principal.usernames(c)
     return render_template("inbox.html", **context)
+
+
+def _query(f: queries.InboxFilters) -> dict:
+    """The filters as query arguments, so that sorting, paging and the overdue switch keep them."""
+    out = dict(tab=f.tab, product=f.product, stage=f.stage, village=f.village, q=f.q, min_amount=f.min_amount,
+               max_amount=f.max_amount, sort=f.sort if f.sort != "due" else None, dir="desc" if f.desc else None,
+               overdue="1" if f.overdue else None)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def age(created_at, now) -> str:
+    """How long a task has waited, in the SLA label's words ("3 h 5 min", "4 days")."""
+    if created_at is None:
+        return "—"
+    minutes = max(0, int((now - created_at).total_seconds() // 60))
+    if minutes >= 48 * 60:
+        return _("%(d)s days", d=minutes // 1440)
+    return _("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
 
 
 @bp.post("/tasks/reassign")

@@ -8,7 +8,7 @@ from forms import FORMS
 
 from .. import access, i18n, queries, services
 from ..extensions import container
-from . import bp
+from . import bp, carried
 from .formdata import parse
 from .session import login_required
 
@@ -25,9 +25,14 @@ def _page(task_id: str, values=None, errors=None, status=200):
         if task.state == "ready":
             blocked = c.runtime.may_work(uow.session, task, g.me.actor)
         can_claim = task.state == "ready" and task.assignee is None and blocked is None
+        earlier = carried.of_task(uow.session, g.me, task)
+        people = carried.names(uow.session, {task.assignee} - {None})
     form = FORMS.get(task.form_key)
+    # A returned task starts from what was entered before; a refused post keeps what was just typed.
+    values = values if values is not None else earlier.prefill
     return render_template("task.html", task=task, view=view, form=form, values=values or {}, errors=errors or {},
-                           blocked=blocked, can_claim=can_claim, now=c.clock.now(), sla=queries.sla), status
+                           blocked=blocked, can_claim=can_claim, now=c.clock.now(), sla=queries.sla,
+                           carried=earlier, shown=carried.shown, people=people), status
 
 
 @bp.get("/tasks/<task_id>")
