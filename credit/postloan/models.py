@@ -122,7 +122,8 @@ class ProviderEvent(CreditBase):
 
     __tablename__ = "provider_event"
     __table_args__ = (UniqueConstraint("customer_id", "kind", "observed_on", "source", name="uq_provider_event"),
-                      Index("ix_provider_event_observed_on", "observed_on"))
+                      Index("ix_provider_event_observed_on", "observed_on"),
+                      Index("ix_provider_event_recorded_at", "recorded_at"))  # a late file: news by when it came
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     kind: Mapped[str] = mapped_column(String(32))  # court_enforcement | tax_arrears | bureau_overdue | blacklist | deposit_balance

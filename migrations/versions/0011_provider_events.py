@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.UniqueConstraint('customer_id', 'kind', 'observed_on', 'source', name='uq_provider_event'),
     )
     op.create_index('ix_provider_event_observed_on', 'provider_event', ['observed_on'], unique=False)
+    op.create_index('ix_provider_event_recorded_at', 'provider_event', ['recorded_at'], unique=False)
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.add_column(sa.Column('guarantor_id_number', sa.String(length=18), nullable=True))
         batch_op.create_index('ix_application_guarantor_id_number', ['guarantor_id_number'], unique=False)
@@ -44,5 +45,6 @@ def downgrade() -> None:
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_guarantor_id_number')
         batch_op.drop_column('guarantor_id_number')
+    op.drop_index('ix_provider_event_recorded_at', table_name='provider_event')
     op.drop_index('ix_provider_event_observed_on', table_name='provider_event')
     op.drop_table('provider_event')
