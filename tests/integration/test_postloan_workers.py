@@ -22,9 +22,8 @@ from tests.conftest import FAST_HASH, is_postgres
 from tests.integration.driver import Driver
 from webapp import postloan, postloan_queue
 
-pytestmark = [pytest.mark.postgres, pytest.mark.skipif(
-    not is_postgres(), reason="the job queue (procrastinate) needs PostgreSQL: on SQLite the partitions run "
-                              "in-process, as tests/integration/test_postloan_nightly.py shows")]
+pg = pytest.mark.skipif(not is_postgres(), reason="the job queue (procrastinate) needs PostgreSQL: on SQLite the "
+                       "partitions run in-process, as tests/integration/test_postloan_nightly.py shows")
 
 SIZE = 200  # 16 partitions from 3,000 loans: enough for two workers to share, few since each costs ~0.3 s whatever its size
 
@@ -157,6 +156,8 @@ def reset(c):
     load_demo(c, password_hash=FAST_HASH)
 
 
+@pytest.mark.postgres
+@pg
 def test_two_workers_take_the_partitions_once_each_and_match_an_in_process_run(container, queue):
     c = container
     marks = [time.perf_counter()]
@@ -198,6 +199,8 @@ def test_two_workers_take_the_partitions_once_each_and_match_an_in_process_run(c
           f"{expected_summary.seconds:.2f} s; building {marks[1] - marks[0]:.2f} s, again {marks[3] - marks[2]:.2f} s")
 
 
+@pytest.mark.postgres
+@pg
 def test_a_worker_killed_mid_partition_leaves_it_to_another(container, queue):
     c = container
     template = population(c, 500)
@@ -243,6 +246,8 @@ def test_a_worker_killed_mid_partition_leaves_it_to_another(container, queue):
         assert s.scalar(select(Loan.classification).where(Loan.id == template.id)) == "substandard"
 
 
+@pytest.mark.postgres
+@pg
 def test_catch_up_runs_each_missed_date_once_in_order_and_a_rerun_changes_nothing(container, queue):
     c = container
     template = population(c, 1000, paid_days=120)
@@ -273,6 +278,8 @@ def test_catch_up_runs_each_missed_date_once_in_order_and_a_rerun_changes_nothin
     assert snapshot(c) == before
 
 
+@pytest.mark.postgres
+@pg
 def test_a_run_with_no_worker_gives_up_with_a_clear_message_and_leaves_nothing_queued(container, queue):
     c = container
     template = population(c, 50)
@@ -297,6 +304,8 @@ def test_a_run_with_no_worker_gives_up_with_a_clear_message_and_leaves_nothing_q
     assert notices and "no postloan worker is running" in notices[0]
 
 
+@pytest.mark.postgres
+@pg
 def test_the_cli_starts_its_own_workers(container, queue, monkeypatch, capsys):
     from webapp import cli
 
@@ -310,3 +319,16 @@ def test_the_cli_starts_its_own_workers(container, queue, monkeypatch, capsys):
     assert len([line for line in out if " partition " in line]) == 4
     assert out[-1].startswith(f"business dates {on.isoformat()}: 301 loans scanned") and "6 closed" in out[-1]
     assert postloan_queue.live_workers(c) == 0  # stopped with the run
+
+
+@pytest.mark.skipif(is_postgres(), reason="what SQLite does instead of the queue")
+def test_on_sqlite_partitions_run_in_process_and_the_worker_refuses(container, monkeypatch, capsys):
+    from webapp import cli
+
+    with postloan_queue.dispatcher(container, workers=2) as dispatch:
+        assert dispatch is postloan.in_process  # no worker process is started
+    monkeypatch.setenv("CREDITFACTORY_DATABASE_URL", container.database_url)
+    assert cli.main(["postloan", "worker"]) == 2
+    assert "needs PostgreSQL" in capsys.readouterr().err
+    assert cli.main(["postloan", "run", "--workers", "-1"]) == 2
+    assert cli.main(["postloan", "run", "--workers", "2", "--in-process"]) == 2
