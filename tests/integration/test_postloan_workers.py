@@ -332,3 +332,25 @@ def test_on_sqlite_partitions_run_in_process_and_the_worker_refuses(container, m
     assert "needs PostgreSQL" in capsys.readouterr().err
     assert cli.main(["postloan", "run", "--workers", "-1"]) == 2
     assert cli.main(["postloan", "run", "--workers", "2", "--in-process"]) == 2
+
+
+@pytest.mark.postgres
+@pg
+def test_the_schedulers_nightly_job_takes_the_same_path(container, queue):
+    from datetime import time as clock_time
+
+    from webapp.scheduler import nightly_if_due
+
+    c = container
+    population(c, 200)
+    start_worker(c, queue)
+    wait_for(lambda: postloan_queue.live_workers(c) == 1, what="a worker")
+    reports, stop = [], threading.Event()
+    listener = listen(c, reports, stop)
+    summary = nightly_if_due(c, clock_time(1, 30))
+    time.sleep(0.3)
+    stop.set()
+    listener.join(5)
+    assert summary.dates == [c.clock.now().date()] and summary.scanned == 201
+    assert len(reports) == 1 and reports[0]["worker"] != "in-process"  # one partition of 10,000, on the worker
+    assert nightly_if_due(c, clock_time(1, 30)) is None  # that date is done
