@@ -606,6 +606,7 @@ class Sampler(threading.Thread):
         self.tree: dict[int, float] = {}
         self.backends: dict[int, float] = {}
         self.worker_hwm_kb: dict[int, int] = {}
+        self.kinds: dict[int, str] = {}  # backend pid -> client backend | autovacuum worker | ...
         self._conn = None
         if database:
             import psycopg
@@ -613,8 +614,19 @@ class Sampler(threading.Thread):
             self._conn = psycopg.connect(pg_url("postgres").replace("+psycopg", ""), autocommit=True)
 
     def backend_pids(self) -> list[int]:
-        return [r[0] for r in self._conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,))] if self._conn else []
+        if not self._conn:
+            return []
+        rows = self._conn.execute("SELECT pid, backend_type FROM pg_stat_activity WHERE datname = %s",
+                                  (self.database,)).fetchall()
+        self.kinds.update({pid: kind for pid, kind in rows})
+        return [pid for pid, _ in rows]
+
+    def backend_cpu_by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for p, v in self.backends.items():
+            kind = self.kinds.get(p, "?")
+            out[kind] = round(out.get(kind, 0.0) + v - self.baseline.get(p, 0.0), 3)
+        return out
 
     def tree_cpu(self) -> float:
         return sum(v - self.baseline.get(p, 0.0) for p, v in self.tree.items())
@@ -692,13 +704,15 @@ def measured_run(url: str, as_of: date, label: str, partition_size: int | None =
     if proc.returncode != 0:
         raise SystemExit(f"postloan bench: run {label} failed ({proc.returncode}):\n{stderr[-4000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    app_cpu, backend_cpu = sampler.tree_cpu(), sampler.backend_cpu()
+    app_cpu, by_kind = sampler.tree_cpu(), sampler.backend_cpu_by_kind()
+    backend_cpu = by_kind.get("client backend", 0.0)  # the run's and the workers' connections
     workers_cpu = sum(sampler.tree.get(p, 0.0) - baseline.get(p, 0.0) for p in workers)
     result.update({
         "label": label, "as_of": as_of.isoformat(), "partition_size": partition_size or 10_000,
         "process_wall_s": round(process_wall, 2),  # with interpreter start and imports
         "process_tree_cpu_s": round(app_cpu, 3), "pg_backend_cpu_s": round(backend_cpu, 3),
         "workers_cpu_s": round(workers_cpu, 3), "workers": len(workers),
+        "pg_cpu_by_backend_type_s": by_kind,  # autovacuum of the run's database shows here, apart
         "postgres_all_cpu_s": round(pg_all, 3) if database else None,  # every postgres process, all databases
         "machine_busy_cpu_s": round(busy, 2),
         "others_cpu_s": round(busy - app_cpu - (pg_all if database else 0.0), 2),  # other helpers' tests meanwhile
