@@ -343,6 +343,27 @@ PAGES += [
     Case("page unknown loan", "GET", lambda w: "/loans/999999", everyone(404), page=True),
 ]
 
+
+
+def _carries_report(w, role, r):
+    """What a task carries forward is the application's: whoever reads the task reads the lead's report."""
+    if r.status_code == 200 and not (r.get_json()["carried"] or {}).get("report"):
+        return "the lead's report is not carried forward"
+    return None
+
+
+# The workbench's lists and what a task carries forward (issue 13): my applications for who takes them in,
+# finished tasks for every officer (not designers nor auditors); odd query strings change nothing.
+PAGES += [
+    Case("page my applications", "GET", lambda w: "/applications/mine", only({"manager1", "admin"}), page=True),
+    Case("page my applications, odd query", "GET", lambda w: "/applications/mine?q=%25_%5C&status=nope&page=-1x",
+         only({"manager1", "admin"}), page=True),
+    Case("page finished tasks", "GET", lambda w: "/tasks/done?page=99999999999", only(set(ROLES) - {"designer1", "auditor1"}),
+         page=True),
+    Case("page inbox sorted, odd keys", "GET", lambda w: "/inbox?sort=drop&dir=x&overdue=2", everyone(), page=True),
+    Case("task A3 carries the report", "GET", lambda w: f"/tasks/{w.ids['t_a3']}", read("A3"), check=_carries_report),
+]
+
 CASES = API_READS + API_WRITES + PAGES + LAST
 
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("ui", __name__, template_folder="../templates")
 
-from . import applications, contract_templates, inbox, session, tasks  # noqa: E402,F401
+from . import applications, contract_templates, inbox, lists, session, tasks  # noqa: E402,F401
