@@ -42,7 +42,7 @@ EXTERNAL = ("court_enforcement", "tax_arrears", "bureau_overdue", "blacklist")
 DEPOSIT = "deposit_balance"
 EVENT_KINDS = EXTERNAL + (DEPOSIT,)
 LOOKBACK = timedelta(days=90)  # events observed longer ago than this are history, not news; deposit baseline
-WATCHED = ("days_past_due", "days_to_maturity", "guarantor_days_past_due")
+WATCHED = ("days_past_due", "days_to_maturity", "guarantor_days_past_due", "deposit_drop", "deposit_baseline")
 _LIMIT = 100_000  # days; a threshold beyond this is read as "never"
 
 
@@ -55,6 +55,24 @@ class Watch:
     days_past_due: tuple[Decimal, ...] | None = ()
     days_to_maturity: tuple[Decimal, ...] | None = ()
     guarantor_days_past_due: tuple[Decimal, ...] | None = ()
+    deposit_drop: tuple[Decimal, ...] | None = ()
+    deposit_baseline: tuple[Decimal, ...] | None = ()
+
+    def same_answer(self, facts: dict[str, Any], previous: dict[str, Any]) -> bool:
+        """Whether no cell can tell the two apart, so no rule can fire now that did not before: a watched
+        number that stayed between the same two thresholds, every other fact equal. Such a candidate
+        (a new deposit balance a little below the last, say) is not evaluated at all."""
+        for name, now in facts.items():
+            before = previous.get(name)
+            if now == before:
+                continue
+            points = getattr(self, name, None) if name in WATCHED else None
+            if points is None or now is None or before is None:
+                return False
+            low, high = min(now, before), max(now, before)
+            if any(low <= p <= high for p in points):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,8 @@ def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, d
         return []
     rows, meta, overlapping = [], [], []
     for cand in found:
+        if watch.same_answer(cand.facts, cand.previous):
+            continue
         before = {f.rule_id for f in decide(cand.previous)}
         codes = set()
         for f in decide(cand.facts):

@@ -83,3 +83,17 @@ def test_evidence_is_plain_json():
         "decision": "post_loan_signals v1", "rule": "逾期90天", "inputs": {"days_past_due": 95},
         "previous": {"days_past_due": 0}, "sources": {"days_past_due": {"table": "loan"}}}
     assert signals.plain(Decimal("0.6000")) == "0.6" and signals.plain(Decimal("100000.00")) == 100000
+
+
+def test_a_candidate_whose_facts_stay_between_the_same_thresholds_is_not_evaluated():
+    watch = rules_of(DMN).watch
+    assert watch.deposit_drop == (Decimal("0.5"),) and watch.deposit_baseline == (10000,)
+    same = {**CLEAN, "deposit_drop": Decimal("0.1"), "deposit_baseline": Decimal(50000)}
+    assert watch.same_answer(same, {**CLEAN, "deposit_drop": Decimal("0.05"), "deposit_baseline": Decimal(40000)})
+    assert not watch.same_answer({**same, "deposit_drop": Decimal("0.5")}, same)  # reaches the threshold
+    assert watch.same_answer({**CLEAN, "days_past_due": 45}, {**CLEAN, "days_past_due": 44})
+    assert not watch.same_answer({**CLEAN, "days_past_due": 30}, {**CLEAN, "days_past_due": 29})
+    assert not watch.same_answer({**CLEAN, "days_to_maturity": 30}, {**CLEAN, "days_to_maturity": None})
+    assert not watch.same_answer({**CLEAN, "blacklist": True}, CLEAN)
+    assert not signals.Watch(days_past_due=None).same_answer({**CLEAN, "days_past_due": 45},
+                                                            {**CLEAN, "days_past_due": 44})
