@@ -354,3 +354,33 @@ def test_the_schedulers_nightly_job_takes_the_same_path(container, queue):
     assert summary.dates == [c.clock.now().date()] and summary.scanned == 201
     assert len(reports) == 1 and reports[0]["worker"] != "in-process"  # one partition of 10,000, on the worker
     assert nightly_if_due(c, clock_time(1, 30)) is None  # that date is done
+
+
+@pytest.mark.postgres
+@pg
+def test_a_partition_that_fails_fails_the_date_and_the_dates_after_it_wait(container, queue):
+    c = container
+    template = population(c, 300)
+    on = template.first_due_date + timedelta(days=95)
+    postloan.run(c, as_of=on - timedelta(days=1), partition_size=100)  # then two dates to catch up: on, on + 1
+    with c.engine.begin() as conn:  # the held-back loan's update fails: a bug, not a lost connection, so no retry
+        conn.execute(text("CREATE FUNCTION refuse_loan() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "RAISE EXCEPTION 'refused for the test'; END $$"))
+        conn.execute(text(f"CREATE TRIGGER refuse_loan BEFORE UPDATE ON loan FOR EACH ROW "
+                          f"WHEN (OLD.id = {template.id}) EXECUTE FUNCTION refuse_loan()"))
+    try:
+        start_worker(c, queue)
+        wait_for(lambda: postloan_queue.live_workers(c) == 1, what="a worker")
+        with pytest.raises(postloan_queue.QueueError, match=f"partition loans {template.id}..{template.id + 99} failed"):
+            postloan.run(c, as_of=on + timedelta(days=1), partition_size=100,
+                         dispatch=postloan_queue.QueueDispatch(c, timeout=30))
+    finally:
+        with c.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_loan ON loan"))
+            conn.execute(text("DROP FUNCTION refuse_loan()"))
+    with c.uow() as uow:
+        runs = [(r.as_of, r.finished_at is not None)
+                for r in uow.session.scalars(select(NightlyRun).order_by(NightlyRun.as_of))]
+    assert runs == [(on - timedelta(days=1), True), (on, False)]  # `on` unfinished; on + 1 not started
+    with c.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")) == 0
