@@ -931,14 +931,27 @@ def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: boo
         if built is None:
             pg_recreate(base)
     else:
-        tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_postloan_"))
-        base_file = tmp / "base.sqlite3"
+        tmp = pathlib.Path(tempfile.gettempdir()) / f"{PG_WORK}_sqlite"
+        tmp.mkdir(exist_ok=True)
+        base_file = tmp / f"base_{_label(n)}.sqlite3"  # kept, with what it is beside it, for --reuse
+        sidecar = base_file.with_suffix(".json")
         base_url = f"sqlite:///{base_file}"
+        if reuse and base_file.exists() and sidecar.exists():
+            kept = json.loads(sidecar.read_text())
+            if kept.get("loans_active") == n and kept.get("builder") == _builder_digest() \
+                    and kept.get("revision") == _head_revision():
+                built = kept
+                log(f"{db} {_label(n)}: reusing {base_file} (built {built.get('built_at')})")
+        if built is None:
+            for suffix in ("", "-wal", "-shm", ".json"):
+                pathlib.Path(str(base_file) + suffix if suffix != ".json" else sidecar).unlink(missing_ok=True)
     if built is None:
         log(f"{db} {_label(n)}: building")
         built = measured_build(base_url, n)
         built.update({"revision": _head_revision(), "builder": _builder_digest(),
                       "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        if db != "pg":
+            sidecar.write_text(json.dumps(built))
         if db == "pg":  # kept, with what it is, for --reuse
             _pg_admin(f"COMMENT ON DATABASE {base} IS '{json.dumps(built)}'".replace("'{", "'{", 1)
                       if "'" not in json.dumps(built) else f"COMMENT ON DATABASE {base} IS NULL")
@@ -960,7 +973,7 @@ def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: boo
                 out.setdefault("migrated", []).append({"from": built.get("revision"), "to": _head_revision(),
                                                        "seconds": round(time.perf_counter() - t0, 1)})
             return pg_url(PG_WORK)
-        work = tmp / "work.sqlite3"
+        work = tmp / f"work_{_label(n)}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             pathlib.Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(base_file, work)
@@ -991,7 +1004,8 @@ def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: boo
     if db == "pg":
         _pg_admin(f"DROP DATABASE IF EXISTS {PG_WORK} WITH (FORCE)")
     else:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for suffix in ("", "-wal", "-shm"):
+            pathlib.Path(str(tmp / f"work_{_label(n)}.sqlite3") + suffix).unlink(missing_ok=True)
     return out
 
 
