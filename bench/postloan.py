@@ -1065,9 +1065,14 @@ def main(argv: list[str] | None = None) -> dict:
     path = pathlib.Path(args.out)
     if args.merge and path.exists():
         merged = {(r["database"], r["loans"]): r for r in json.loads(path.read_text()).get("detail", [])}
-        for r in results:  # a mode measured now replaces the same mode measured before; other modes are kept
+        for r in results:  # a run measured now replaces the same run measured before; the others are kept
             old = merged.get((r["database"], r["loans"]))
-            merged[(r["database"], r["loans"])] = {**r, "modes": {**(old["modes"] if old else {}), **r["modes"]}}
+            modes = dict(old["modes"]) if old else {}
+            for mode, runs in r["modes"].items():
+                now = {run["label"] for run in runs}
+                modes[mode] = sorted([run for run in modes.get(mode, []) if run["label"] not in now] + runs,
+                                     key=lambda run: [label for label, _ in RUNS].index(run["label"]))
+            merged[(r["database"], r["loans"])] = {**r, "modes": modes}
         results = sorted(merged.values(), key=lambda r: (r["database"] != "postgresql", r["loans"]))
     out = summarise(results, started, modes)
     path.parent.mkdir(exist_ok=True)
