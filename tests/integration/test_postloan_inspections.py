@@ -381,3 +381,22 @@ def test_inspections_wait_for_the_process_model_and_are_raised_for_loans_without
     [task] = tasks(d, loan.application_id, "onsite_inspection")
     assert task.assignee == "postloan1"
     assert rows(d, loan.id)[0].officer == "postloan1" and d.loan(loan.application_id).officer == "postloan1"
+
+
+@pytest.mark.parametrize("start,months,expected", [("2026-01-31", 1, "2026-02-28"), ("2024-01-31", 1, "2024-02-29"),
+                                                   ("2026-03-15", 3, "2026-06-15"), ("2026-11-30", 3, "2027-02-28"),
+                                                   ("2026-05-31", 12, "2027-05-31")])
+def test_calendar_months_are_clamped_to_the_month_end_on_both_databases(d, start, months, expected):
+    from datetime import date
+
+    from sqlalchemy import select as sql_select
+
+    from credit.postloan import dates
+
+    with d.c.uow() as uow:
+        conn = uow.session.connection()
+        got = conn.execute(sql_select(dates.add_months(conn, dates.day(conn, date.fromisoformat(start)), months))).scalar()
+        between = conn.execute(sql_select(dates.months_between(
+            conn, dates.day(conn, date.fromisoformat(start)), dates.day(conn, date.fromisoformat(expected))))).scalar()
+    assert str(got) == expected
+    assert between == (months if date.fromisoformat(expected).day >= date.fromisoformat(start).day else months - 1)
