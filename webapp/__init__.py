@@ -63,6 +63,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ui_bp)
     app.register_blueprint(portfolio_bp)
     _vendor(app)
+
+    @app.get("/favicon.ico")
+    def favicon():  # browsers ask for it at the root, whatever the page links
+        return app.redirect(app.url_for("static", filename="favicon.svg"), 301)
     security.init_app(app)
     return app
 

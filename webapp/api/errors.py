@@ -11,7 +11,7 @@ from credit.services import IdempotencyMismatch, SubmissionRefused
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessFailure
 from engine.lint import ModelError
 
-from .. import i18n
+from .. import error_pages, i18n
 
 
 class ApiError(Exception):
@@ -32,8 +32,8 @@ _LOST_RACE = ("could not serialize", "deadlock detected", "lock not available")
 
 
 def _plain(status: int, message: str, headers: dict | None = None):
-    """Pages get a short text answer in the same status as the API's JSON."""
-    return message, status, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}
+    """Pages get the app's error page, in the same status as the API's JSON."""
+    return error_pages.render(status, message, headers)
 
 
 def _answer(status: int, error: str, message: str, headers: dict | None = None):
@@ -116,7 +116,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http(exc: HTTPException):
         if not request.path.startswith("/api/"):
-            return exc
+            if exc.code is None or exc.code < 400 or exc.response is not None:
+                return exc  # redirects and prepared responses pass through
+            # Werkzeug's own descriptions are English: error_pages shows a description only when readable
+            return error_pages.render(exc.code, exc.description, {k: v for k, v in exc.get_headers()
+                                                                  if k.lower() != "content-type"})
         response = _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
         # Keep what the exception says in its headers: Allow on a 405, Retry-After, WWW-Authenticate.
         response.headers.update({k: v for k, v in exc.get_headers() if k.lower() != "content-type"})

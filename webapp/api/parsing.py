@@ -211,4 +211,4 @@ def init_app(app: Flask) -> None:
             return None
         if request.path.startswith("/api/"):
             raise ApiError(422, "validation_failed", "some fields are invalid", fields=found)
-        abort(422, description="; ".join(f"{k}: {' '.join(v)}" for k, v in found.items()))
+        abort(422, description=" ".join(dict.fromkeys(m for v in found.values() for m in v)))  # no field codes
