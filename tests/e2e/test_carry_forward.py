@@ -150,3 +150,27 @@ def test_nothing_is_carried_to_whom_may_not_see_the_application(app, api):
     client = app.test_client()
     ui_login(client, "designer1")
     assert client.get(f"/tasks/{cosign['id']}").status_code == 404
+
+
+def test_a_file_the_committee_returns_says_so_with_the_members_reasons(app, api):
+    app_id = submit(api, 5, product="JINGYING", amount="1500000", income="600000", term=36)
+    api.complete("investigator1", api.my_task("investigator1", app_id, "investigate")["id"],
+                 {**REPORT, "annual_income": "600000"})
+    api.complete("investigator2", api.my_task("investigator2", app_id, "cosign")["id"], {"agree": True})
+    for n, u, data in (("vote_1", "committee1", {"decision": "return", "reason": "补充购销合同"}),
+                       ("vote_2", "committee2", {"decision": "approve"}),
+                       ("vote_3", "committee3", {"decision": "return", "reason": "核实上下游账款"})):
+        api.complete(u, api.my_task(u, app_id, n)["id"], data)
+    again = api.my_task("investigator1", app_id, "investigate")
+    carried = detail(api, "investigator1", again["id"])["carried"]
+    assert carried["returned"]["step"] == "tally" and carried["returned"]["by"] is None
+    assert carried["returned"]["by_name"] == "贷审会"
+    assert carried["returned"]["reason"] == "补充购销合同; 核实上下游账款"
+    # The lead comes after a committee too: each vote with its reason, and the tally.
+    assert [v["data"]["decision"] for v in carried["votes"]] == ["return", "approve", "return"]
+    assert carried["tally"]["decision"] == "return" and carried["tally"]["return"] == 2
+    assert carried["prefill"]["annual_income"] in ("600000", "600000.00")
+    client = app.test_client()
+    ui_login(client, "investigator1")
+    returned = section(page(client, again["id"]), "returned")
+    assert "贷审会" in returned and "核实上下游账款" in returned

@@ -26,7 +26,10 @@ def _page(task_id: str, values=None, errors=None, status=200):
             blocked = c.runtime.may_work(uow.session, task, g.me.actor)
         can_claim = task.state == "ready" and task.assignee is None and blocked is None
         earlier = carried.of_task(uow.session, g.me, task)
-        people = carried.names(uow.session, {task.assignee} - {None})
+        # People by name on the page: the assignee, whoever acted in the timeline, whoever was allocated.
+        who = {task.assignee} | ({e.actor for e in view.events} | set((view.application.assignments or {}).values())
+                                 if view else set())
+        people = carried.names(uow.session, {u for u in who if isinstance(u, str)})
     form = FORMS.get(task.form_key)
     # A returned task starts from what was entered before; a refused post keeps what was just typed.
     values = values if values is not None else earlier.prefill
