@@ -1158,6 +1158,30 @@ def _hook_state(name: str) -> str:
     return "stub (returns 0)" if text_.rstrip().endswith("return 0") and text_.count("\n") < 30 else "implemented"
 
 
+def merge_files(out: str, sources: list[str]) -> None:
+    """`python -m bench.postloan _merge OUT IN...`: the results of separate invocations (e.g. 1M measured in its
+    own process) in one file, run by run, summed up again."""
+    results: dict = {}
+    started = None
+    for src in [out] + sources:
+        if not pathlib.Path(src).exists():
+            continue
+        data = json.loads(pathlib.Path(src).read_text())
+        started = started or data.get("started_at")
+        for r in data.get("detail", []):
+            old = results.get((r["database"], r["loans"]))
+            modes = dict(old["modes"]) if old else {}
+            for mode, runs in r["modes"].items():
+                now = {run["label"] for run in runs}
+                modes[mode] = sorted([run for run in modes.get(mode, []) if run["label"] not in now] + runs,
+                                     key=lambda run: [label for label, _ in RUNS].index(run["label"]))
+            results[(r["database"], r["loans"])] = {**r, "modes": modes}
+    ordered = sorted(results.values(), key=lambda r: (r["database"] != "postgresql", r["loans"]))
+    merged = summarise(ordered, datetime.fromisoformat(started) if started else datetime.now(timezone.utc), [])
+    pathlib.Path(out).write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps({k: v for k, v in merged.items() if k.startswith(("seconds", "cpu", "peak", "met"))}))
+
+
 def _child_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("command")
@@ -1182,7 +1206,9 @@ def _child_main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
+    if len(sys.argv) > 2 and sys.argv[1] == "_merge":
+        merge_files(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) > 1 and sys.argv[1].startswith("_"):
         _child_main(sys.argv[1:])
     else:
         main(sys.argv[1:])
