@@ -45,8 +45,35 @@ class Rules:
     version: str
     watch: signals.Watch
     reads: dict[str, tuple[str, ...]]  # rule id -> the facts its cells test
+    constant: bool = False  # every output cell is a constant: the outputs depend on which rules fire only
+    memo: dict[tuple, list[signals.Fired]] = field(default_factory=dict)
+
+    MEMO_SIZE = 10_000
+
+    def _key(self, facts: dict[str, Any]) -> tuple:
+        """The facts as the table tells them apart: a watched number by where it lies among its thresholds."""
+        key = []
+        for name in sorted(facts):
+            value, points = facts[name], getattr(self.watch, name, None) if name in signals.WATCHED else None
+            if points is None or value is None or isinstance(value, bool):
+                key.append((name, "=", value))
+            else:
+                key.append((name, sum(1 for p in points if p < value), any(p == value for p in points)))
+        return tuple(key)
 
     def decide(self, facts: dict[str, Any]) -> list[signals.Fired]:
+        """The rules that fire. The thousands of loans a due date makes 1 day overdue share one evaluation."""
+        if not self.constant:
+            return self._decide(facts)
+        key = self._key(facts)
+        found = self.memo.get(key)
+        if found is None:
+            if len(self.memo) >= self.MEMO_SIZE:
+                self.memo.clear()
+            found = self.memo[key] = self._decide(facts)
+        return found
+
+    def _decide(self, facts: dict[str, Any]) -> list[signals.Fired]:
         ev = evaluate(self.table, {"facts": facts}, strict=False)
         outs, fired = ev.outputs, []
         for n, rule_id in enumerate(ev.matched_rules):
@@ -96,7 +123,10 @@ def read_rules(table: Table, version: str) -> Rules:
     inputs = table.table.inputs if table.table else []
     facts = [_fact(i.expression.source) for i in inputs]
     reads = {r.id: tuple(dict.fromkeys(facts[i] or inputs[i].label for i, _cell in r.active)) for r in table.rules}
-    return Rules(table, version, signals.Watch(**{name: _points(table, inputs, facts, name) for name in signals.WATCHED}), reads)
+    constant = all(not o.names for r in table.rules for o in r.outputs) and not any(
+        o.default is not None for o in (table.table.outputs if table.table else []))
+    watch = signals.Watch(**{name: _points(table, inputs, facts, name) for name in signals.WATCHED})
+    return Rules(table, version, watch, reads, constant)
 
 
 def _points(table: Table, inputs, facts: list[str | None], name: str) -> tuple[Decimal, ...] | None:
@@ -121,6 +151,19 @@ def _points(table: Table, inputs, facts: list[str | None], name: str) -> tuple[D
     return tuple(sorted(points))
 
 
+_dates: dict[int, tuple[Any, dict]] = {}
+
+
+def _per_date(c: Container) -> dict:
+    """What the run reads once per business date, kept per database (engine) of this process, the latest only."""
+    found = _dates.get(id(c.engine))
+    if found is None or found[0] is not c.engine:
+        if len(_dates) > 8:
+            _dates.clear()
+        found = _dates[id(c.engine)] = (c.engine, {})
+    return found[1]
+
+
 def after_partition(c: Container, s: Session, day: date, result: PartitionResult, actor: str) -> int:
     """Raise the partition's signals for `day` in the partition's transaction; the number raised."""
     rules = deployed_rules(c, s)
@@ -135,11 +178,22 @@ def after_partition(c: Container, s: Session, day: date, result: PartitionResult
             return []
 
     raised = signals.raise_signals(s.connection(), day, result.lo, result.hi, rules.watch, decide, rules.version,
-                                   c.clock.now())
-    for r in raised:  # signals are rare: one audit event each, on the loan's application chain
-        c.runtime.record(s, actor, "risk_signal_raised", str(r.application_id), {
-            "loan_id": r.loan_id, "signal_id": r.id, "as_of": day.isoformat(), "code": r.code, "rule_id": r.rule_id,
-            "severity": r.severity, "onsite": r.onsite, "decision": rules.version})
+                                   c.clock.now(), _per_date(c))
+    if not raised:
+        return len(raised)
+    # A due date makes thousands of loans 1 day overdue at once: one audit event per partition lists them all;
+    # a signal that asks for an on-site visit also gets its own event on the loan's application.
+    for r in raised:
+        if r.onsite:
+            c.runtime.record(s, actor, "risk_signal_raised", str(r.application_id), {
+                "loan_id": r.loan_id, "signal_id": r.id, "as_of": day.isoformat(), "code": r.code,
+                "rule_id": r.rule_id, "severity": r.severity, "onsite": r.onsite, "decision": rules.version})
+    by_code: dict[str, int] = {}
+    for r in raised:
+        by_code[r.code] = by_code.get(r.code, 0) + 1
+    c.runtime.record(s, actor, "risk_signals_raised", None, {
+        "as_of": day.isoformat(), "loans": [result.lo, result.hi - 1], "decision": rules.version, "count": len(raised),
+        "by_code": by_code, "signals": [[r.id, r.loan_id, r.application_id, r.code, r.rule_id] for r in raised]})
     return len(raised)
 
 

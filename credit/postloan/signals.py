@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
@@ -42,6 +42,7 @@ EXTERNAL = ("court_enforcement", "tax_arrears", "bureau_overdue", "blacklist")
 DEPOSIT = "deposit_balance"
 EVENT_KINDS = EXTERNAL + (DEPOSIT,)
 LOOKBACK = timedelta(days=90)  # events observed longer ago than this are history, not news; deposit baseline
+FIRST_LOOKBACK = timedelta(days=7)  # inspections a first run ever reads
 WATCHED = ("days_past_due", "days_to_maturity", "guarantor_days_past_due", "deposit_drop", "deposit_baseline")
 _LIMIT = 100_000  # days; a threshold beyond this is read as "never"
 
@@ -134,11 +135,17 @@ def previous_run(conn: Connection, day: date) -> Previous:
 
 
 def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, decide: Decide, version: str,
-                  now: datetime) -> list[Raised]:
-    """Evaluate the candidates of partition [lo, hi) as of `day` and insert the new signals; those raised."""
+                  now: datetime, per_date: dict | None = None) -> list[Raised]:
+    """Evaluate the candidates of partition [lo, hi) as of `day` and insert the new signals; those raised.
+    `per_date` keeps what is read once per business date for all partitions (guarantor links, inspections
+    done): a caller running many partitions passes the same dict."""
     prev = previous_run(conn, day)
     gap = (day - prev.as_of).days if prev.as_of else None
-    found = find_candidates(conn, day, lo, hi, watch, gap, prev)
+    cache = per_date if per_date is not None else {}
+    if cache.get("key") != (day, prev):
+        cache.clear()
+        cache.update(key=(day, prev), guarantors=guarantor_links(conn), inspections=done_inspections(conn, day, prev))
+    found = find_candidates(conn, day, lo, hi, watch, gap, prev, cache["guarantors"], cache["inspections"])
     if not found:
         return []
     rows, meta, overlapping = [], [], []
@@ -230,7 +237,7 @@ LOAN_COLUMNS = (loan.c.id, loan.c.application_id, loan.c.customer_id, loan.c.day
 
 
 def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch, gap: int | None,
-                    prev: Previous) -> list[Candidate]:
+                    prev: Previous, links: dict[int, list], done: dict[int, Any]) -> list[Candidate]:
     mine = _mine(lo, hi)
     loans = {r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(
         mine, or_(_crossing_days(loan.c.days_past_due, watch.days_past_due, gap),
@@ -239,11 +246,11 @@ def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch,
         select(change.c.id, change.c.loan_id, change.c.from_code, change.c.to_code).where(
             change.c.as_of == day, change.c.kind == "downgrade", change.c.loan_id >= lo, change.c.loan_id < hi))}
     events = _events(conn, day, mine, prev)
-    guarantors = _guarantors(conn, mine, watch, gap)
-    inspections = _inspections(conn, mine, prev)
+    guarantors = _guarantors(links, lo, hi, watch, gap)
+    inspections = {lid: i for lid, i in done.items() if lo <= lid < hi}
     extra = (set(downgrades) | set(events) | set(guarantors) | set(inspections)) - set(loans)
     if extra:
-        loans.update({r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(loan.c.id.in_(extra)))})
+        loans.update({r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(mine, loan.c.id.in_(extra)))})
     deposits = _deposits(conn, day, {lid: evs[DEPOSIT] for lid, evs in events.items() if DEPOSIT in evs}, loans)
     out = []
     for lid in sorted(loans):
@@ -358,20 +365,26 @@ def _deposits(conn: Connection, day: date, news: dict[int, list], loans: dict) -
     return out
 
 
-def _guarantors(conn: Connection, mine, watch: Watch, gap: int | None) -> dict[int, list]:
-    """Loans of the partition whose guarantor (by ID number) has an active loan overdue, crossing a threshold."""
+def guarantor_links(conn: Connection) -> dict[int, list]:
+    """Active loans whose guarantor (by ID number on the application) has an active loan of their own overdue,
+    driven from the overdue loans (few) through the guarantor index: loan id -> the guarantor's overdue loans."""
     g_cust, g_loan = customer.alias("g_cust"), loan.alias("g_loan")
     rows = conn.execute(
         select(loan.c.id.label("loan_id"), g_loan.c.id, g_loan.c.days_past_due, g_cust.c.id.label("guarantor_id"))
-        .select_from(loan.join(application, application.c.id == loan.c.application_id)
-                     .join(g_cust, g_cust.c.id_number == application.c.guarantor_id_number)
-                     .join(g_loan, g_loan.c.customer_id == g_cust.c.id))
-        .where(mine, application.c.guarantor_id_number.is_not(None), g_loan.c.status == "active",
-               g_loan.c.days_past_due > 0, g_loan.c.customer_id != loan.c.customer_id)
+        .select_from(g_loan.join(g_cust, g_cust.c.id == g_loan.c.customer_id)
+                     .join(application, application.c.guarantor_id_number == g_cust.c.id_number)
+                     .join(loan, loan.c.application_id == application.c.id))
+        .where(g_loan.c.status == "active", g_loan.c.days_past_due > 0, loan.c.status == "active",
+               g_loan.c.customer_id != loan.c.customer_id)
         .order_by(g_loan.c.id))
     found: dict[int, list] = {}
     for r in rows:
         found.setdefault(r.loan_id, []).append(r)
+    return found
+
+
+def _guarantors(links: dict[int, list], lo: int, hi: int, watch: Watch, gap: int | None) -> dict[int, list]:
+    """The partition's loans whose guarantor's overdue loan crossed a threshold."""
     points = watch.guarantor_days_past_due
 
     def crossed(dpd: int) -> bool:
@@ -379,16 +392,17 @@ def _guarantors(conn: Connection, mine, watch: Watch, gap: int | None) -> dict[i
             return True
         return any(dpd >= math.floor(e) and (gap is None or dpd <= math.ceil(e) + gap) for e in points if e >= 0)
 
-    return {lid: rs for lid, rs in found.items() if any(crossed(r.days_past_due) for r in rs)}
+    return {lid: rs for lid, rs in links.items() if lo <= lid < hi and any(crossed(r.days_past_due) for r in rs)}
 
 
-def _inspections(conn: Connection, mine, prev: Previous) -> dict[int, Any]:
-    """The latest inspection of each loan done since the previous run started (its result feeds back)."""
+def done_inspections(conn: Connection, day: date, prev: Previous) -> dict[int, Any]:
+    """The latest inspection of each loan done since the previous run started (its result feeds back); on a
+    first run, those of the last week. loan id -> the inspection."""
+    since = prev.started_at if prev.as_of else datetime.combine(day - FIRST_LOOKBACK, datetime.min.time(), timezone.utc)
     rows = conn.execute(
         select(inspection.c.loan_id, inspection.c.id, inspection.c.kind, inspection.c.mode, inspection.c.officer,
                inspection.c.result, inspection.c.completed_at)
-        .select_from(loan.join(inspection, inspection.c.loan_id == loan.c.id))
-        .where(mine, inspection.c.status == "done",
-               inspection.c.completed_at > prev.started_at if prev.as_of else true())
+        .where(inspection.c.status == "done", inspection.c.completed_at > since,
+               inspection.c.result["fund_usage"].as_string().is_not(None))
         .order_by(inspection.c.completed_at, inspection.c.id))
     return {r.loan_id: r for r in rows}  # the latest wins

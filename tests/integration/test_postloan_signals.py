@@ -59,9 +59,12 @@ def test_95_days_past_due_in_one_run_raises_the_90_day_onsite_signal_once(d):
     assert downgrade["sources"]["downgraded"]["from"] == "normal"
     assert downgrade["sources"]["downgraded"]["to"] == "substandard"
     with d.c.uow() as uow:
-        events = list(uow.session.scalars(select(AuditEvent).where(AuditEvent.type == "risk_signal_raised")))
-    assert sorted(e.data["code"] for e in events) == ["downgrade", "overdue_90"]
-    assert {e.business_key for e in events} == {str(loan.application_id)}
+        [onsite] = uow.session.scalars(select(AuditEvent).where(AuditEvent.type == "risk_signal_raised"))
+        [batch] = uow.session.scalars(select(AuditEvent).where(AuditEvent.type == "risk_signals_raised"))
+    assert onsite.business_key == str(loan.application_id) and onsite.data["code"] == "overdue_90"
+    assert onsite.data["signal_id"] == got[0].id and onsite.data["rule_id"] == "sig_overdue_90"
+    assert batch.data["count"] == 2 and batch.data["by_code"] == {"overdue_90": 1, "downgrade": 1}
+    assert [s[3] for s in batch.data["signals"]] == ["overdue_90", "downgrade"]
 
     again = postloan.run(d.c, as_of=day)
     assert again.signals == 0 and len(signals(d, loan.id)) == 2
