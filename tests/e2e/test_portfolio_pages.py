@@ -289,3 +289,22 @@ def test_nav_links_follow_the_posts(app, book):
 def test_echarts_is_served_from_our_origin(app):
     r = app.test_client().get("/vendor/echarts.min.js")
     assert r.status_code == 200 and b"echarts" in r.data[:2000]
+
+
+def _classes(html):
+    return dict(re.findall(r'data-testid="class-(\w+)"><td>.*?</td><td class="num">(\d+)</td>', html))
+
+
+def test_the_portfolio_narrows_to_a_branch_or_outlet_within_reach(app, book):
+    status, html = page(app, "head1", "/portfolio")
+    assert status == 200 and 'name="org"' in html and "河西支行" not in html  # BR01 and its outlets only
+    assert _classes(page(app, "head1", "/portfolio?org=OUT01")[1])["normal"] == "3"  # V01 is OUT01's
+    status, html = page(app, "head1", "/portfolio?org=OUT02")
+    assert status == 200 and set(_classes(html).values()) == {"0"} and "河湾分理处" in html
+    assert page(app, "head1", "/portfolio?org=BR02")[0] == 404  # another branch: as if it did not exist
+    status, html = page(app, "admin", "/portfolio?org=BR02")
+    assert status == 200 and _classes(html) == {"normal": "1", "special_mention": "0", "substandard": "0",
+                                                "doubtful": "0", "loss": "0"}
+    for bad in ("HQ", "nope", "x" * 40, "%00", "BR01%0A", "%ED%A0%80"):
+        assert page(app, "admin", f"/portfolio?org={bad}")[0] in (404, 422), bad  # a NUL is refused before
+    assert 'name="org"' not in page(app, "hexi_postloan", "/portfolio")[1]  # one branch: nothing to choose

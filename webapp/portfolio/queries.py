@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from credit.models import Customer, Loan, Product, ScheduleLine, User
+from credit import access as rules
+from credit.models import Application, Customer, Loan, Org, Product, ScheduleLine, User
 from credit.postloan.models import ClassificationChange, LoanInspection, Repayment, RiskSignal
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.models import HumanTask
 
 from .. import access
@@ -192,6 +193,8 @@ class Portfolio:
     inspections_by_officer: list[dict[str, Any]]
     signal_months: list[str]
     signals_by_code: dict[str, list[int]]
+    org: Org | None = None  # the branch or outlet narrowed to, if any
+    orgs: list[Org] = field(default_factory=list)  # those the reader may narrow to
 
 
 def _month(session: Session, column):
@@ -209,14 +212,33 @@ def _months(as_of: date, n: int = 12) -> list[str]:
     return out[::-1]
 
 
-def portfolio(c: Container, who) -> Portfolio:
-    """The loans `who` may see, counted: by classification, overdue bucket, inspections by officer, signals."""
+def _narrowed(s: Session, v: rules.Viewer, org_code: str | None) -> tuple[Org | None, list[Org], Any]:
+    """The organisations the reader may narrow the portfolio to (a branch or an outlet of their scope; any for
+    those who read everything), the one chosen (NotFound for one out of reach) and its condition on loans."""
+    others = select(Org).where(Org.level != "head_office").order_by(Org.code)
+    if not v.reads_everything:
+        others = others.where(Org.id.in_(v.org_ids or ()))
+    orgs = list(s.scalars(others))
+    if org_code is None:
+        return None, orgs, None
+    org = next((o for o in orgs if o.code == org_code), None)
+    if org is None:
+        raise NotFound(f"no organisation {org_code}")
+    ids = frozenset(rules.subtree(s, org.id))
+    return org, orgs, Loan.application_id.in_(select(Application.id).where(rules.in_orgs(ids)))
+
+
+def portfolio(c: Container, who, org_code: str | None = None) -> Portfolio:
+    """The loans `who` may see (of one branch or outlet, if named), counted: by classification, overdue bucket,
+    inspections by officer, signals by type and month."""
     if not PORTFOLIO_POSTS & frozenset(who.posts) or getattr(who, "client_id", None):
         raise Forbidden("the portfolio is for post-loan officers, branch heads, auditors and admins")
     with c.uow() as uow:
         s = uow.session
         as_of = business_date(c, s)
-        scope = access.loans_seen(access.viewer(s, who))
+        v = access.viewer(s, who)
+        org, orgs, narrowed = _narrowed(s, v, org_code)
+        scope = access.loans_seen(v) if narrowed is None else and_(access.loans_seen(v), narrowed)
         active = and_(scope, Loan.status == "active")
         overdue_amount = Loan.overdue_principal + Loan.overdue_interest
         t = s.execute(select(func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0),
@@ -267,7 +289,7 @@ def portfolio(c: Container, who) -> Portfolio:
                                     .group_by("month", RiskSignal.code).order_by(RiskSignal.code)):
             if m in months:
                 series.setdefault(code, [0] * len(months))[months.index(m)] = n
-        return Portfolio(as_of, totals, by_classification, buckets, inspections_by_officer, months, series)
+        return Portfolio(as_of, totals, by_classification, buckets, inspections_by_officer, months, series, org, orgs)
 
 
 def soon(as_of: date, by: date | None, days: int = 7) -> str:

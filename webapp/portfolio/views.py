@@ -44,8 +44,13 @@ def loan_page(loan_id: int):
 @bp.get("/portfolio")
 @login_required
 def portfolio():
+    org = request.args.get("org") or None
+    if org is not None and (len(org) > 32 or not org.isprintable()):
+        abort(404)
     try:
-        view = queries.portfolio(container(), g.me)
+        view = queries.portfolio(container(), g.me, org)
     except Forbidden:
         abort(403)
+    except NotFound:
+        abort(404)
     return render_template("portfolio/portfolio.html", view=view, chart_data=charts.options(view))
