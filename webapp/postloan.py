@@ -292,10 +292,8 @@ def raise_upgrade_tasks(c: Container, s: Session, proposal_ids: list[int], actor
 
 def list_loans(session: Session, viewer, classification: str | None, officer: str | None,
                overdue: bool | None, limit: int, offset: int) -> tuple[list[Loan], int]:
-    """Loans the viewer may see, newest first; `officer` is the customer manager who took the
-    application in (its managing officer until grid assignment of post-loan officers lands)."""
-    from credit.models import Application
-
+    """Loans the viewer may see, newest first; `officer` is the loan's managing post-loan officer (chosen by
+    grid, else workload, at disbursement)."""
     from . import access
 
     where = [access.loans_seen(viewer)]
@@ -304,7 +302,7 @@ def list_loans(session: Session, viewer, classification: str | None, officer: st
     if overdue is not None:
         where.append(Loan.days_past_due > 0 if overdue else Loan.days_past_due == 0)
     if officer:
-        where.append(Loan.application_id.in_(select(Application.id).where(Application.intake_user == officer)))
+        where.append(Loan.officer == officer)
     total = session.scalar(select(func.count()).select_from(Loan).where(*where))
     loans = list(session.scalars(select(Loan).where(*where).order_by(Loan.id.desc()).limit(limit).offset(offset)
                                  .options(lazyload(Loan.schedule))))

@@ -125,8 +125,11 @@ def test_officer_filter_and_scope(api, d):
     d.do(app_id, "approve", {"decision": "approve"})
     d.sign_and_disburse(app_id)
     loan = d.loan(app_id)
-    r = api.get("/loans?officer=manager1", "admin").get_json()
+    assert loan.officer is not None  # the managing post-loan officer, chosen at disbursement
+    r = api.get(f"/loans?officer={loan.officer}", "admin").get_json()
     assert [l["id"] for l in r["loans"]] == [loan.id] and r["loans"][0]["status"] == "active"
+    assert r["loans"][0]["officer"] == loan.officer
+    assert api.get("/loans?officer=manager1", "admin").get_json()["total"] == 0  # not the intake officer
     assert [l["id"] for l in api.get("/loans", "manager1").get_json()["loans"]] == [loan.id]
     assert api.get("/loans", "designer1").get_json()["loans"] == []
 

@@ -63,7 +63,7 @@ def loan_json(loan: Loan, detail: bool = True) -> dict[str, Any]:
         "outstanding_principal": as_str(loan.outstanding_principal), "status": loan.status,
         "closed_at": _iso(loan.closed_at), "classification": loan.classification,
         "days_past_due": loan.days_past_due, "overdue_principal": as_str(loan.overdue_principal),
-        "overdue_interest": as_str(loan.overdue_interest),
+        "overdue_interest": as_str(loan.overdue_interest), "officer": loan.officer,
     }
     if not detail:
         return out

@@ -297,6 +297,7 @@ class LoanSchema(Open):
     status = fields.String(validate=validate.OneOf(["active", "closed"]))
     overdue_principal = fields.String(metadata=DECIMAL)
     overdue_interest = fields.String(metadata=DECIMAL)
+    officer = fields.String(allow_none=True, metadata={"description": "the managing post-loan officer's user name"})
     classification_history = fields.List(fields.Dict(), metadata={
         "description": "each change: {as_of, from, to, days_past_due, kind (downgrade | upgrade), decided_by}"})
     signals = fields.List(fields.Nested("RiskSignalSchema"), metadata={  # webapp.api.postloan_schemas
