@@ -130,8 +130,7 @@ class TaskSchema(Open):
     completed_by = _s()
 
 
-class CarriedStepSchema(Open):
-    """An earlier task of the application, done."""
+class CarriedStepSchema(Open):  # an earlier task of the application, done
     task_id = fields.String(required=True)
     name = fields.String(required=True, metadata={"description": "BPMN element id"})
     form_key = fields.String(required=True)
@@ -145,9 +144,8 @@ class CarriedTermSchema(Open):
     table = fields.String(required=True, metadata={"description": "scorecard, risk_band, limit_policy or pricing"})
     value = fields.Raw(allow_none=True, metadata={"description": "score, band, proposed limit or annual rate"})
     outputs = fields.Dict()
-    matched_rules = fields.List(fields.Raw())
+    matched_rules, version = fields.List(fields.Raw()), _s()
     explanations = fields.List(fields.String(), metadata={"description": "the words of the rules that fired"})
-    version = _s()
 
 
 class CarriedReturnSchema(Open):
@@ -158,8 +156,7 @@ class CarriedReturnSchema(Open):
     step = fields.String(required=True, metadata={"description": "approve, cosign, or tally (the committee)"})
 
 
-class CarriedSchema(Open):
-    """What earlier steps produced, as the next officer needs it (only for who may see the application)."""
+class CarriedSchema(Open):  # what earlier steps produced, for those who may see the application
     report = fields.Nested(CarriedStepSchema, allow_none=True, metadata={"description": "the lead investigator's report"})
     cosign = fields.Nested(CarriedStepSchema, allow_none=True, metadata={"description": "the co-investigator's opinion"})
     terms = fields.List(fields.Nested(CarriedTermSchema), metadata={"description": "score, band, limit, price"})
