@@ -17,6 +17,7 @@ Running a date again finds the same candidates, and the unique (loan, code, as_o
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -165,20 +166,24 @@ def raise_signals(conn: Connection, day: date, lo: int, hi: int, watch: Watch, d
             overlapping.append(bool(f.reads) and set(f.reads) <= cand.overlap)
     if not rows:
         return []
-    loan_ids = {r["loan_id"] for r in rows}
-    existing = set(conn.execute(select(signal.c.loan_id, signal.c.code).where(
-        signal.c.as_of == day, signal.c.loan_id.in_(loan_ids))).all())
+    existing = set(_raised_on(conn, day, lo, hi))
     if prev.as_of and any(overlapping):  # raised by the previous run from the same records: not twice
-        existing_before = set(conn.execute(select(signal.c.loan_id, signal.c.code).where(
-            signal.c.as_of == prev.as_of, signal.c.loan_id.in_(loan_ids))).all())
+        existing_before = set(_raised_on(conn, prev.as_of, lo, hi))
         existing |= {(r["loan_id"], r["code"]) for r, o in zip(rows, overlapping)
                      if o and (r["loan_id"], r["code"]) in existing_before}
     keep = [(r, a) for r, a in zip(rows, meta) if (r["loan_id"], r["code"]) not in existing]
     if not keep:
         return []
-    ids = conn.execute(insert(signal).returning(signal.c.id, sort_by_parameter_order=True), [r for r, _ in keep]).scalars().all()
-    return [Raised(i, r["loan_id"], a, r["code"], r["rule_id"], r["severity"], r["onsite"])
-            for i, (r, a) in zip(ids, keep)]
+    conn.execute(insert(signal), [r for r, _ in keep])  # executemany: far cheaper than RETURNING row by row
+    ids = _raised_on(conn, day, lo, hi)
+    return [Raised(ids[(r["loan_id"], r["code"])], r["loan_id"], a, r["code"], r["rule_id"], r["severity"], r["onsite"])
+            for r, a in keep]
+
+
+def _raised_on(conn: Connection, day: date, lo: int, hi: int) -> dict[tuple[int, str], int]:
+    """(loan id, code) -> signal id, for the partition's signals of a date."""
+    return {(r.loan_id, r.code): r.id for r in conn.execute(select(signal.c.id, signal.c.loan_id, signal.c.code).where(
+        signal.c.as_of == day, signal.c.loan_id >= lo, signal.c.loan_id < hi))}
 
 
 def evidence(cand: Candidate, fired: Fired, version: str) -> dict[str, Any]:
@@ -247,7 +252,7 @@ def find_candidates(conn: Connection, day: date, lo: int, hi: int, watch: Watch,
             change.c.as_of == day, change.c.kind == "downgrade", change.c.loan_id >= lo, change.c.loan_id < hi))}
     events = _events(conn, day, mine, prev)
     guarantors = _guarantors(links, lo, hi, watch, gap)
-    inspections = {lid: i for lid, i in done.items() if lo <= lid < hi}
+    inspections = {lid: done[lid] for lid in in_range(done, lo, hi)}
     extra = (set(downgrades) | set(events) | set(guarantors) | set(inspections)) - set(loans)
     if extra:
         loans.update({r.id: r for r in conn.execute(select(*LOAN_COLUMNS).where(mine, loan.c.id.in_(extra)))})
@@ -392,7 +397,18 @@ def _guarantors(links: dict[int, list], lo: int, hi: int, watch: Watch, gap: int
             return True
         return any(dpd >= math.floor(e) and (gap is None or dpd <= math.ceil(e) + gap) for e in points if e >= 0)
 
-    return {lid: rs for lid, rs in links.items() if lo <= lid < hi and any(crossed(r.days_past_due) for r in rs)}
+    return {lid: links[lid] for lid in in_range(links, lo, hi) if any(crossed(r.days_past_due) for r in links[lid])}
+
+
+def in_range(found: dict[int, Any], lo: int, hi: int) -> list[int]:
+    """The keys of a per-date dict of loan ids in [lo, hi): sorted once, then a slice per partition."""
+    keys = found.get(_SORTED)
+    if keys is None:
+        keys = found[_SORTED] = sorted(k for k in found if k != _SORTED)
+    return keys[bisect.bisect_left(keys, lo):bisect.bisect_left(keys, hi)]
+
+
+_SORTED = -1  # not a loan id
 
 
 def done_inspections(conn: Connection, day: date, prev: Previous) -> dict[int, Any]:
