@@ -31,6 +31,7 @@ PAGE = 20
 WORK_POSTS = frozenset({"postloan"})
 PORTFOLIO_POSTS = frozenset({"postloan", "branch_head", "auditor", "admin"})
 SEVERITY_ORDER = {"alert": 0, "warning": 1, "info": 2}
+NON_PERFORMING = ("substandard", "doubtful", "loss")
 
 
 def page_number(raw: str | None) -> int:
@@ -239,34 +240,30 @@ def portfolio(c: Container, who, org_code: str | None = None) -> Portfolio:
         v = access.viewer(s, who)
         org, orgs, narrowed = _narrowed(s, v, org_code)
         scope = access.loans_seen(v) if narrowed is None else and_(access.loans_seen(v), narrowed)
-        active = and_(scope, Loan.status == "active")
-        overdue_amount = Loan.overdue_principal + Loan.overdue_interest
-        t = s.execute(select(func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0),
-                             func.coalesce(func.sum(case((Loan.days_past_due > 0, 1), else_=0)), 0),
-                             func.coalesce(func.sum(case((Loan.days_past_due > 0, Loan.outstanding_principal),
-                                                         else_=0)), 0),
-                             func.coalesce(func.sum(overdue_amount), 0),
-                             func.coalesce(func.sum(case((Loan.classification.in_(("substandard", "doubtful", "loss")),
-                                                          Loan.outstanding_principal), else_=0)), 0))
-                      .where(active)).one()
-        totals = {"loans": t[0], "balance": t[1], "overdue_loans": t[2], "overdue_balance": t[3],
-                  "overdue_amount": t[4], "npl_balance": t[5],
-                  "npl_ratio": (Decimal(t[5]) / Decimal(t[1]) * 100) if t[1] else Decimal("0")}
-
-        grades = {code: (n, bal) for code, n, bal in s.execute(
-            select(Loan.classification, func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0))
-            .where(active).group_by(Loan.classification))}
-        by_classification = [{"code": code, "loans": grades.get(code, (0, 0))[0], "balance": grades.get(code, (0, 0))[1]}
-                             for code in CLASSIFICATIONS]
-
+        # One pass over the scope's active loans, grouped by classification and overdue bucket (at most 30 groups):
+        # the key numbers, the classifications and the buckets are sums of those groups.
         bucket = case(*((and_(Loan.days_past_due >= lo, Loan.days_past_due <= hi) if hi else Loan.days_past_due >= lo,
                          literal(key)) for key, lo, hi in BUCKETS), else_=literal("current"))
-        found = {key: (n, bal, due) for key, n, bal, due in s.execute(
-            select(bucket.label("bucket"), func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0),
-                   func.coalesce(func.sum(overdue_amount), 0))
-            .where(active, Loan.days_past_due > 0).group_by("bucket"))}
-        buckets = [{"key": key, "loans": found.get(key, (0, 0, 0))[0], "balance": found.get(key, (0, 0, 0))[1],
-                    "overdue_amount": found.get(key, (0, 0, 0))[2]} for key, _lo, _hi in BUCKETS]
+        groups = s.execute(
+            select(Loan.classification, bucket.label("bucket"), func.count(),
+                   func.coalesce(func.sum(Loan.outstanding_principal), 0),
+                   func.coalesce(func.sum(Loan.overdue_principal + Loan.overdue_interest), 0))
+            .where(scope, Loan.status == "active").group_by(Loan.classification, "bucket")).all()
+        zero = Decimal("0")
+
+        def total(rows, at):
+            return sum((r[at] for r in rows), 0 if at == 2 else zero)
+
+        late_groups = [g for g in groups if g[1] != "current"]
+        balance, npl = total(groups, 3), total([g for g in groups if g[0] in NON_PERFORMING], 3)
+        totals = {"loans": total(groups, 2), "balance": balance, "overdue_loans": total(late_groups, 2),
+                  "overdue_balance": total(late_groups, 3), "overdue_amount": total(groups, 4), "npl_balance": npl,
+                  "npl_ratio": (Decimal(npl) / Decimal(balance) * 100) if balance else zero}
+        by_classification = [{"code": code, "loans": total([g for g in groups if g[0] == code], 2),
+                              "balance": total([g for g in groups if g[0] == code], 3)} for code in CLASSIFICATIONS]
+        buckets = [{"key": key, "loans": total([g for g in groups if g[1] == key], 2),
+                    "balance": total([g for g in groups if g[1] == key], 3),
+                    "overdue_amount": total([g for g in groups if g[1] == key], 4)} for key, _lo, _hi in BUCKETS]
 
         late = func.sum(case((_due() < as_of, 1), else_=0))
         by_officer = s.execute(
