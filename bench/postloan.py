@@ -917,6 +917,34 @@ def _builder_digest() -> str:
 RUNS = (("first", DAY), ("again", DAY), ("catch_up", DAY + timedelta(days=CATCH_UP)))
 
 
+def add_missing_indexes(url: str) -> list[str]:
+    """Indexes the models declare that a kept base lacks (a migration edited in place after the base was built
+    at the same revision), created on the copy; their names."""
+    from sqlalchemy import inspect
+
+    from credit.models import CreditBase
+    from engine.models import EngineBase
+    from webapp.bootstrap import bootstrap
+
+    c = bootstrap(url)
+    made = []
+    try:
+        insp = inspect(c.engine)
+        tables = set(insp.get_table_names())
+        for metadata in (EngineBase.metadata, CreditBase.metadata):
+            for table in metadata.sorted_tables:
+                if table.name not in tables:
+                    continue
+                have = {i["name"] for i in insp.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name and index.name not in have:
+                        index.create(c.engine)
+                        made.append(index.name)
+    finally:
+        c.engine.dispose()
+    return made
+
+
 def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: bool = False,
                runs_wanted: tuple[str, ...] = tuple(r for r, _ in RUNS)) -> dict:
     built = None
@@ -972,11 +1000,17 @@ def bench_size(db: str, n: int, log, modes: list[str], profile: bool, reuse: boo
                 c.engine.dispose()
                 out.setdefault("migrated", []).append({"from": built.get("revision"), "to": _head_revision(),
                                                        "seconds": round(time.perf_counter() - t0, 1)})
+            made = add_missing_indexes(pg_url(PG_WORK))
+            if made:
+                out.setdefault("indexes_added", []).extend(made)
             return pg_url(PG_WORK)
         work = tmp / f"work_{_label(n)}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             pathlib.Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(base_file, work)
+        made = add_missing_indexes(f"sqlite:///{work}")
+        if made:
+            out.setdefault("indexes_added", []).extend(made)
         return f"sqlite:///{work}"
 
     for mode in modes:
