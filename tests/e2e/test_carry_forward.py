@@ -94,6 +94,11 @@ def test_approver_sees_report_opinion_and_terms_with_their_rules(app, api):
     terms = section(html, "carried-terms")
     for t in carried["terms"]:
         assert t["explanations"][0] in terms
+    assert "评分、风险等级、额度与定价" in terms
+    english = page(client, approve["id"] + "?lang=en")
+    assert "The lead investigator's report" in english and "Score, band, limit and price" in english
+    assert "Risk band" in section(english, "carried-terms")
+    client.get("/inbox?lang=zh")
     # The approver returns it: the lead gets it back, with the reason, by the approver's name.
     api.complete("approver1", approve["id"], {"decision": "return", "reason": "请补充担保人收入证明"})
     again = api.my_task("investigator1", app_id, "investigate")
