@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from credit.postloan import signals
+from credit.postloan import signal_feeds, signals
 from engine.dmn import load_model
 from webapp.postloan_signals import read_rules
 
@@ -70,10 +70,10 @@ def test_an_unknown_severity_is_a_warning_and_a_missing_onsite_is_false():
 def test_the_deposit_drop_is_measured_from_the_highest_balance_of_the_90_days_before():
     history = [(date(2026, 1, 1), Decimal(500000)), (date(2026, 3, 1), Decimal(100000)),
                (date(2026, 4, 1), Decimal(80000))]
-    drop, baseline, seen = signals._drop(Decimal(40000), history, date(2026, 5, 1))
+    drop, baseline, seen = signal_feeds.drop(Decimal(40000), history, date(2026, 5, 1))
     assert (drop, baseline, seen) == (Decimal("0.6"), Decimal(100000), date(2026, 3, 1))  # January is too old
-    assert signals._drop(Decimal(40000), [], date(2026, 5, 1)) == (0, 0, None)
-    assert signals._drop(Decimal(120000), history, date(2026, 5, 1))[0] == 0  # a rise is no drop
+    assert signal_feeds.drop(Decimal(40000), [], date(2026, 5, 1)) == (0, 0, None)
+    assert signal_feeds.drop(Decimal(120000), history, date(2026, 5, 1))[0] == 0  # a rise is no drop
 
 
 def test_evidence_is_plain_json():
