@@ -12,16 +12,13 @@ CLASSIFICATION = {"normal": L_("Normal"), "special_mention": L_("Special mention
 LOAN_STATUS = {"active": L_("Loan active"), "closed": L_("Loan paid off")}
 CHANGE_KIND = {"downgrade": L_("Downgrade (automatic)"), "upgrade": L_("Upgrade (approved)")}
 
-SIGNAL = {
+SIGNAL = {  # the codes of processes/post_loan_signals.dmn; a code a designer adds later shows as stored
     "overdue_1": L_("Overdue 1 day"), "overdue_30": L_("Overdue 30 days"), "overdue_90": L_("Overdue 90 days"),
     "downgrade": L_("Classification downgraded"), "court_enforcement": L_("Court enforcement"),
     "tax_arrears": L_("Tax arrears"), "bureau_overdue": L_("New overdue at the credit bureau"),
-    "credit_bureau_overdue": L_("New overdue at the credit bureau"), "blacklist": L_("Blacklist hit"),
-    "blacklist_hit": L_("Blacklist hit"), "guarantor_overdue": L_("Guarantor's loan overdue"),
-    "deposit_drop": L_("Large drop in deposits"), "funds_diverted": L_("Funds diverted"),
-    "fund_diverted": L_("Funds diverted"), "fund_usage_diverted": L_("Funds diverted"),
-    "maturity_30": L_("Matures within 30 days"), "maturity_soon": L_("Matures within 30 days"),
-    "maturity_within_30": L_("Matures within 30 days"), "business_stopped": L_("Business stopped"),
+    "blacklist": L_("Blacklist hit"), "guarantor_overdue": L_("Guarantor's loan overdue"),
+    "deposit_drop": L_("Large drop in deposits"), "fund_diverted": L_("Funds diverted"),
+    "maturity_30": L_("Matures within 30 days"),
 }
 SEVERITY = {"info": L_("Info"), "warning": L_("Warning"), "alert": L_("Alert")}
 SIGNAL_STATUS = {"open": L_("To act on"), "acted": L_("Acted on"), "dismissed": L_("Dismissed")}
