@@ -26,7 +26,7 @@ class Scheme:
 
 DEFAULTS = {"card": Scheme(16, 19, luhn=True), "account": Scheme(8, 32)}
 _schemes: dict[str, Scheme] = dict(DEFAULTS)
-DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: full-width digits are refused, not read
+DIGITS = re.compile(r"[0-9]+")  # ASCII only: full-width digits are refused, not read
 SEPARATORS = re.compile(r"[ \-]")
 
 
@@ -62,7 +62,7 @@ def normalise(value: str) -> str:
 def problem(value: str, scheme_name: str) -> str | None:
     """Why `value` (normalised) is not an account number of the scheme, or None."""
     s = scheme(scheme_name)
-    if not DIGITS.match(value):
+    if not DIGITS.fullmatch(value):  # not match: "$" would let a trailing newline through
         return N_("An account number has digits only.")
     if not s.min_length <= len(value) <= s.max_length:
         return N_("Too few or too many digits for an account number of this kind.")

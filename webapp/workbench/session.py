@@ -77,9 +77,17 @@ def login():
         else:
             session.clear()
             session["uid"], session["u"], session["e"], session["t"] = who.id, who.username, epoch, int(time.time())
-            target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.inbox"))
+            return redirect(_local(request.args.get("next") or "") or url_for("ui.inbox"))
     return render_template("login.html", error=error), status, headers
+
+
+def _local(target: str) -> str | None:
+    """`target` if it is a path on this site, else None. Browsers drop tabs and newlines from a URL and read
+    a backslash as a slash, so a slash, a tab and another slash would leave the site as "//" does; a CR or
+    LF cannot go into a Location header at all (a 500)."""
+    if not target.startswith("/") or any(ch == "\\" or ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    return None if target.startswith("//") else target
 
 
 def _password_page(username: str, error: str | None, status: int):
