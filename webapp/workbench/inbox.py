@@ -17,7 +17,8 @@ from .session import login_required
 COLUMNS = ("due", "stage", "product", "amount", "village", "age")
 
 STAGES = ["complete_application", "investigate", "cosign", "approve", "vote_1", "vote_2", "vote_3", "sign_contract",
-          "disbursement_check", "first_inspection", "periodic_inspection", "manual_allocation"]
+          "disbursement_check", "onsite_inspection", "offsite_review", "supervise_inspection", "review_downgrade",
+          "approve_upgrade", "manual_allocation"]
 
 
 @bp.get("/inbox")
