@@ -210,7 +210,10 @@ def import_events(c: Container, text: str, actor: str, filename: str = "") -> Ev
     """Import a provider file (see credit.postloan.events): all rows or none, every bad row by its line."""
     out = EventImport()
     reader = csv.DictReader(io.StringIO(text))
-    why = events.header_problem(reader.fieldnames)
+    try:
+        why = events.header_problem(reader.fieldnames)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KiB), a NUL, …
+        why = f"not a CSV header ({exc})"
     if why:
         out.errors.append((1, why))
         return out
@@ -218,7 +221,14 @@ def import_events(c: Container, text: str, actor: str, filename: str = "") -> Ev
 
     today = business_today(c)
     parsed: list[tuple[int, events.EventRow]] = []
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the rest of the file cannot be read: this line is the error, nothing imported
+            out.errors.append((reader.line_num, f"not CSV ({exc})"))
+            break
         if None in row:
             out.errors.append((reader.line_num, "more fields than the header names"))
             continue

@@ -134,8 +134,6 @@ def test_a_branch_head_may_not_approve_the_upgrade_of_a_loan_they_took_in(contai
 
 # -- post-loan CSV imports ---------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="open: a CSV field over 128 KiB makes `postloan events import` die "
-                   "with a traceback (csv.Error) instead of a located error and exit 1")
 def test_events_import_reports_a_huge_field(container, tmp_path, capsys):
     """csv.DictReader raises `_csv.Error: field larger than field limit (131072)` out of import_events.
     Fix (webapp/postloan_signals.py import_events and webapp/postloan.py import_csv): catch csv.Error around
