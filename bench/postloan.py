@@ -1083,6 +1083,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--merge", action="store_true",
                         help="keep the other (database, size) results already in --out (e.g. 1M measured apart)")
     args = parser.parse_args(argv if argv is not None else [])
+    wanted = tuple(r.strip() for r in args.runs.split(",") if r.strip())
+    if "again" in wanted and "first" not in wanted:
+        parser.error("--runs again needs first: it runs the date first ran again")
     dbs = ["pg" if d.strip().startswith("postgres") else "sqlite" for d in args.databases.split(",") if d.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     started = datetime.now(timezone.utc)
@@ -1094,8 +1097,7 @@ def main(argv: list[str] | None = None) -> dict:
     for db in dbs:
         sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES[db])
         for n in sizes:
-            results.append(bench_size(db, n, log, modes, args.profile, args.reuse,
-                                      tuple(r.strip() for r in args.runs.split(","))))
+            results.append(bench_size(db, n, log, modes, args.profile, args.reuse, wanted))
     path = pathlib.Path(args.out)
     if args.merge and path.exists():
         merged = {(r["database"], r["loans"]): r for r in json.loads(path.read_text()).get("detail", [])}
