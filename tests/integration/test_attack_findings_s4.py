@@ -169,3 +169,27 @@ def test_repayments_import_refuses_a_row_with_more_fields_than_the_header(contai
     p.write_bytes(b"loan_id,txn_id,paid_at,amount\n1,T1,2026-01-01,1,000\n")
     assert _import(container, p, "cli:test") == 1
     assert "more fields" in capsys.readouterr().err
+
+
+# -- POST /api/v1/auth/password (webapp/resets.py change_own) ----------------------------------------------
+
+def test_changing_a_password_hashes_nothing_until_the_current_one_is_right(api, monkeypatch):
+    """Fixed. change_own hashed the new password (Argon2id, 64 MiB and ~100 ms on the bank's machine) before
+    the throttle and before checking the current password: an anonymous caller made the server hash on every
+    request, wrong guesses cost two Argon2 runs, and requests refused with 429 still cost one."""
+    from credit import passwords
+
+    calls = []
+    real = passwords.hash_password
+    monkeypatch.setattr(passwords, "hash_password", lambda *a, **k: calls.append(1) or real(*a, **k))
+    body = {"username": "manager1", "current_password": "wrong-one", "new_password": "brand-new-1"}
+    statuses = [api.client.post("/api/v1/auth/password", json=body).status_code for _ in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    assert calls == []
+    r = api.client.post("/api/v1/auth/password", json={**body, "username": "nobody"})
+    assert r.status_code == 401 and calls == []
+    r = api.client.post("/api/v1/auth/password", json={"username": "investigator1", "current_password": DEMO_PASSWORD,
+                                                        "new_password": "brand-new-1"})
+    assert r.status_code == 200 and len(calls) == 1
+    assert api.client.post("/api/v1/auth/token", json={"username": "investigator1",
+                                                       "password": "brand-new-1"}).status_code == 200
