@@ -304,6 +304,9 @@ def test_business_stopped_proposes_a_downgrade_the_branch_head_approves(d):
     assert row.result["downgrade"]["status"] == "approved" and row.result["downgrade"]["applied"] is True
     assert d.tasks(app_id) == []
     d.check(app_id)
+    # the head's grade rests: 0 days past due calls for `normal`, but no upgrade is proposed the next night
+    run(d, postloan.today(d.c) + timedelta(days=1))
+    assert tasks(d, app_id, "approve_upgrade") == [] and d.loan(app_id).classification == "substandard"
 
 
 def test_a_rejected_downgrade_keeps_the_grade(d):

@@ -51,12 +51,25 @@ def test_the_branch_head_approves_an_upgrade(d):
         ("normal", "special_mention", "downgrade", None), ("special_mention", "normal", "upgrade", "head1")])
 
 
-def test_a_rejected_upgrade_keeps_the_grade_and_the_next_run_asks_again(d):
+def test_a_rejected_upgrade_keeps_the_grade_and_is_asked_again_only_after_a_rest(d):
+    from credit.postloan.nightly import UPGRADE_REST
+
     app_id, loan_id, day = late_then_paid(d)
     d.do(app_id, "approve_upgrade", {"decision": "reject", "reason": "还款意愿存疑"}, user="head1")
     assert state(d, loan_id)[:3] == ("special_mention", "rejected", "head1")
-    s = postloan.run(d.c, as_of=day + timedelta(days=1))
-    assert s.tasks == 1 and d.task(app_id, "approve_upgrade").state == "ready"
+    postloan.run(d.c, as_of=day + timedelta(days=1))  # not the next night, nor every night after
+    assert [t.spec_name for t in d.tasks(app_id) if t.spec_name == "approve_upgrade"] == []
+    second = d.loan(app_id).schedule[1]  # the borrower stays current meanwhile
+    assert day < second.due_date < day + UPGRADE_REST
+    postloan.run(d.c, as_of=second.due_date)
+    postloan.record_repayment(d.c, Payment(loan_id, "T2", second.due_date, second.total), "admin")
+    postloan.run(d.c, as_of=day + UPGRADE_REST)
+    assert [t.spec_name for t in d.tasks(app_id) if t.spec_name == "approve_upgrade"] == []
+    postloan.run(d.c, as_of=day + UPGRADE_REST + timedelta(days=1))
+    assert d.task(app_id, "approve_upgrade").state == "ready"
+    with d.c.uow() as uow:
+        assert [p.status for p in uow.session.scalars(select(UpgradeProposal).where(
+            UpgradeProposal.loan_id == loan_id).order_by(UpgradeProposal.id))] == ["rejected", "pending"]
 
 
 def test_a_pending_upgrade_is_withdrawn_when_the_loan_is_paid_off(d):
