@@ -23,7 +23,10 @@ from .postloan.inspections import blocked_officers, blocked_reason
 # is the one duty all seats shared before, kept for instances started on older models.
 COMMITTEE_SEATS = ("committee_1", "committee_2", "committee_3")
 EXCLUSIVE_DUTIES = frozenset({"intake", "investigation_lead", "investigation_assist", "approval", "committee",
-                              *COMMITTEE_SEATS, "disbursement"})
+                              *COMMITTEE_SEATS, "disbursement",
+                              # the branch head's upgrade and downgrade decisions: one duty, so that the same
+                              # head may take both, but never on a loan they took in, investigated or approved
+                              "classification_approval"})
 
 ROLE_DUTY = {
     "lead_investigator": "investigation_lead", "assistant_investigator": "investigation_assist",

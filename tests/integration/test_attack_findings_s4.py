@@ -109,15 +109,11 @@ def test_a_committee_member_cannot_read_a_fellow_members_vote_in_the_history(api
 
 # -- classification upgrades: four eyes --------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="open: approve_upgrade has no duty, so a branch head who took in the "
-                   "loan's application may approve that loan's own classification upgrade")
 def test_a_branch_head_may_not_approve_the_upgrade_of_a_loan_they_took_in(container, api):
     """A head of a small branch who also takes applications (customer_manager + branch_head) made the loan
     (intake duty) and, once it is paid up, approves its upgrade from 关注 to 正常: the person with an
-    interest in the loan looking good decides its grade. Fix: give `approve_upgrade` in
-    processes/classification_upgrade.bpmn a duty (e.g. `upgrade_approval`) and add it to
-    credit.allocation.EXCLUSIVE_DUTIES, so may_hold refuses whoever held intake, investigation, approval or
-    disbursement on the application (and consider the same for the inspections' `postloan` duty)."""
+    interest in the loan looking good decides its grade. Fixed: `approve_upgrade` (and the inspection's
+    `review_downgrade`) hold the exclusive duty `classification_approval`."""
     from tests.integration.test_postloan_upgrades import late_then_paid
 
     with container.uow() as uow:
