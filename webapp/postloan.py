@@ -95,6 +95,20 @@ def closed(c: Container, s: Session, loan_id: int, application_id: int, actor: s
             end_instance(c.runtime, s, p.instance_id, actor, "loan closed")
 
 
+def _rows(reader: csv.DictReader, out: "ImportResult"):
+    """(line, row) pairs; a line the csv module cannot read (a field over its limit, …) is reported, and
+    ends the file's reading: what follows it cannot be told apart."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            out.errors.append((reader.line_num, f"not CSV: {exc}"))
+            return
+        yield reader.line_num, row
+
+
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -107,15 +121,22 @@ def import_csv(c: Container, text: str, actor: str) -> ImportResult:
     is reported by its line: unknown loan, negative amount, overpayment, after the business date, …"""
     out = ImportResult()
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != list(COLUMNS):
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        header = None
+        out.errors.append((1, f"not CSV: {exc}"))
+        return out
+    if header is None or [f.strip() for f in header] != list(COLUMNS):
         out.errors.append((1, f"the header must be {','.join(COLUMNS)}"))
         return out
     with c.uow() as uow:
         s = uow.session
         bd, loans, applied = business_date(c, s), {}, []
-        for row in reader:
-            line = reader.line_num
+        for line, row in _rows(reader, out):
             try:
+                if None in row:  # a shifted row (say, an amount split by a thousands comma) is refused, not read
+                    raise repayments.Refused({"row": ["more fields than the header names"]})
                 payment = repayments.parse({k.strip(): v for k, v in row.items() if isinstance(k, str)})
                 if payment.loan_id not in loans:
                     loans[payment.loan_id] = repayments.lock_loan(s, payment.loan_id)

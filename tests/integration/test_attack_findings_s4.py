@@ -142,8 +142,6 @@ def test_events_import_reports_a_huge_field(container, tmp_path, capsys):
     assert "nothing imported" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="open: a CSV field over 128 KiB makes `postloan import` die with a "
-                   "traceback (csv.Error) instead of a located error and exit 1")
 def test_repayments_import_reports_a_huge_field(container, tmp_path, capsys):
     from webapp.postloan_cli import _import
 
@@ -153,12 +151,10 @@ def test_repayments_import_reports_a_huge_field(container, tmp_path, capsys):
     assert "nothing imported" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="open: `postloan import` silently ignores fields past the header's "
-                   "four (a shifted row is read, not refused), unlike `postloan events import`")
 def test_repayments_import_refuses_a_row_with_more_fields_than_the_header(container, tmp_path, capsys):
     """A row `1,T1,2026-01-01,100,00` (a thousands separator split the amount) is read as 100 yuan; the
-    extra field lands under the key None and import_csv drops it. Fix (webapp/postloan.py import_csv): refuse
-    a row with `None in row` as "more fields than the header names", as import_events does."""
+    extra field landed under the key None and import_csv dropped it. Fixed: refused as "more fields than the
+    header names", as import_events does."""
     from webapp.postloan_cli import _import
 
     p = tmp_path / "repayments.csv"
