@@ -104,7 +104,29 @@ def task(session: Session, who: Any, task_id: str) -> HumanTask:
         return found  # one's own task: the common case costs no further query
     if not sees_task(session, viewer(session, who), found):
         raise NotFound(f"no task {task_id}")
+    if found.form_key == VOTE and blind_to_votes(session, who, found.business_key):
+        raise NotFound(f"no task {task_id}")
     return found
+
+
+VOTE = "committee_vote"
+
+
+def blind_to_votes(session: Session, who: Any, business_key: str | None) -> bool:
+    """Whether `who` has a committee vote of the application still to cast: until then a fellow member's
+    vote of the round (its decision and reason) is not theirs to read, on any page or endpoint."""
+    if not business_key or getattr(who, "client_id", None) is not None:
+        return False
+    return session.scalar(select(HumanTask.id).where(
+        HumanTask.business_key == business_key, HumanTask.form_key == VOTE, HumanTask.state == "ready",
+        HumanTask.assignee == who.username).limit(1)) is not None
+
+
+def hide_votes(events: list[dict[str, Any]], who: Any) -> list[dict[str, Any]]:
+    """History events as a member yet to vote may read them: others' completed votes without their data."""
+    return [{**e, "data": {"element": e["data"].get("element"), "form": VOTE, "hidden": "until you have voted"}}
+            if e["type"] == "task_completed" and isinstance(e.get("data"), dict) and e["data"].get("form") == VOTE
+            and e["actor"] != who.username else e for e in events]
 
 
 def sees_task(session: Session, v: rules.Viewer, t: HumanTask) -> bool:

@@ -89,9 +89,11 @@ def get_application(application_id: int):
 def application_history(application_id: int):
     with container().uow() as uow:
         _application(uow.session, application_id)
-        events = uow.session.scalars(select(AuditEvent).where(AuditEvent.business_key == str(application_id))
-                                     .order_by(AuditEvent.seq))
-        return {"application_id": application_id, "events": [event_json(e) for e in events]}
+        events = [event_json(e) for e in uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.business_key == str(application_id)).order_by(AuditEvent.seq))]
+        if access.blind_to_votes(uow.session, principal(), str(application_id)):
+            events = access.hide_votes(events, principal())
+        return {"application_id": application_id, "events": events}
 
 
 @bp.get("/applications/<int:application_id>/contract.pdf")
