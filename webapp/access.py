@@ -104,7 +104,7 @@ def task(session: Session, who: Any, task_id: str) -> HumanTask:
         return found  # one's own task: the common case costs no further query
     if not sees_task(session, viewer(session, who), found):
         raise NotFound(f"no task {task_id}")
-    if found.form_key == VOTE and blind_to_votes(session, who, found.business_key):
+    if found.form_key == VOTE and found.state != "ready" and blind_to_votes(session, who, found.business_key):
         raise NotFound(f"no task {task_id}")
     return found
 
