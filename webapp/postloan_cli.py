@@ -29,6 +29,12 @@ def main(c: Container, args) -> int:
 
 
 def _import(c: Container, path: pathlib.Path, actor: str) -> int:
+    return import_file(path, lambda text: postloan.import_csv(c, text, actor), "repayment(s)")
+
+
+def import_file(path: pathlib.Path, load, what: str) -> int:
+    """Read a UTF-8 CSV file and hand it to `load` (text -> a result with imported, unchanged and errors by
+    line); print every bad row, or what was imported. The exit status: 0, 1 (bad rows, nothing imported), 2."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -40,13 +46,13 @@ def _import(c: Container, path: pathlib.Path, actor: str) -> int:
     if "\x00" in text:
         print(f"{path}: contains NUL characters", file=sys.stderr)
         return 1
-    result = postloan.import_csv(c, text, actor)
+    result = load(text)
     if result.errors:
         for line, message in result.errors:
             print(f"{path}:{line}: {message}", file=sys.stderr)
         print(f"nothing imported: {len(result.errors)} bad row(s)", file=sys.stderr)
         return 1
-    print(f"{result.imported} repayment(s) imported, {result.unchanged} already recorded")
+    print(f"{result.imported} {what} imported, {result.unchanged} already recorded")
     return 0
 
 

@@ -13,7 +13,6 @@ import io
 import logging
 import pathlib
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -298,25 +297,9 @@ def _known(s: Session, parsed: list[tuple[int, events.EventRow]]) -> tuple[dict[
 
 def events_cli(c: Container, path: pathlib.Path, actor: str) -> int:
     """`creditfactory postloan events import FILE.csv`."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        print(f"{path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError:
-        print(f"{path}: not UTF-8 text", file=sys.stderr)
-        return 1
-    if "\x00" in text:
-        print(f"{path}: contains NUL characters", file=sys.stderr)
-        return 1
-    result = import_events(c, text, actor, path.name)
-    if result.errors:
-        for line, message in result.errors:
-            print(f"{path}:{line}: {message}", file=sys.stderr)
-        print(f"nothing imported: {len(result.errors)} bad row(s)", file=sys.stderr)
-        return 1
-    print(f"{result.imported} provider event(s) imported, {result.unchanged} already recorded")
-    return 0
+    from .postloan_cli import import_file
+
+    return import_file(path, lambda text: import_events(c, text, actor, path.name), "provider event(s)")
 
 
 # -- reading a loan's signals (GET /api/v1/loans/{id}, the loan page) -----------------------------------
