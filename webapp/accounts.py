@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from sqlalchemy import select, update
@@ -28,7 +29,7 @@ from .bootstrap import Container
 from .principal import Principal, of_user
 from .ratelimit import LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_USER, Limits, Throttled, sql_limits
 
-__all__ = ["PasswordChangeRequired", "SignInFailed", "Throttled", "committed", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
+__all__ = ["Checked", "PasswordChangeRequired", "SignInFailed", "check_password", "Throttled", "committed", "limits_of", "sign_in", "sign_out", "set_password", "deactivate"]
 T = TypeVar("T")
 
 
@@ -91,9 +92,21 @@ def committed(c: Container, work: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def sign_in(c: Container, username: str, password: str, address: str, via: str) -> tuple[Principal, int]:
-    """The user and the token epoch to issue under, with an audited login; SignInFailed (audited)
-    or Throttled otherwise."""
+@dataclass(frozen=True)
+class Checked:
+    """A right password: whose, a rehash of it if its hash is old, whether it is one-time, and the attempt
+    counted against the throttle (handed back by `release_attempt(c, checked.keys)` once the caller's work
+    is done)."""
+
+    user_id: int
+    rehash: str | None
+    one_time: bool
+    keys: list
+
+
+def check_password(c: Container, username: str, password: str, address: str, via: str, **noted) -> Checked:
+    """Count the attempt, then check the password: Throttled, or SignInFailed (audited as login_failed with
+    `noted`), or Checked. An unknown or inactive user costs one Argon2 check like a known one."""
     keys = _login_keys(username, address or "?")
     reserve_attempt(c, keys)
     with c.uow() as uow:  # read and check only
@@ -102,27 +115,35 @@ def sign_in(c: Container, username: str, password: str, address: str, via: str) 
         reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
         actor, user_id = (user.username, user.id) if user is not None else ("anonymous", None)
         one_time = ok and user.password_change_required
+    if not ok:
+        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None, {
+            "username": username[:64], "reason": reason, "address": address, "via": via, **noted}))
+        raise SignInFailed()
+    return Checked(user_id, rehash, one_time, [(limit, key) for limit, *key in keys])
+
+
+def sign_in(c: Container, username: str, password: str, address: str, via: str) -> tuple[Principal, int]:
+    """The user and the token epoch to issue under, with an audited login; SignInFailed (audited),
+    PasswordChangeRequired or Throttled otherwise."""
+    checked = check_password(c, username, password, address, via)
     where = {"address": address, "via": via}
-    if one_time:
-        release_attempt(c, [(limit, key) for limit, *key in keys])
-        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
+    if checked.one_time:
+        release_attempt(c, checked.keys)
+        committed(c, lambda session: c.runtime.record(session, username, "login_failed", None,
                                                        {"username": username[:64], "reason": "password_change_required",
                                                         **where}))
         raise PasswordChangeRequired()
-    if not ok:
-        committed(c, lambda session: c.runtime.record(session, actor, "login_failed", None,
-                                                       {"username": username[:64], "reason": reason, **where}))
-        raise SignInFailed()
 
     def login(session: Session) -> tuple[Principal, int]:
-        user = session.get(User, user_id)
-        if rehash is not None:
-            user.password_hash = rehash
-        c.runtime.record(session, user.username, "login", None, {**where, **({"rehashed": True} if rehash else {})})
+        user = session.get(User, checked.user_id)
+        if checked.rehash is not None:
+            user.password_hash = checked.rehash
+        c.runtime.record(session, user.username, "login", None,
+                         {**where, **({"rehashed": True} if checked.rehash else {})})
         return of_user(user), user.token_epoch
 
     who = committed(c, login)
-    release_attempt(c, [(limit, key) for limit, *key in keys])
+    release_attempt(c, checked.keys)
     return who
 
 

@@ -25,7 +25,7 @@ from credit import access, passwords
 from credit.models import User
 from engine.errors import Conflict, Forbidden, InvalidData
 
-from .accounts import SignInFailed, _bump, _login_keys, _user, committed, release_attempt, reserve_attempt
+from .accounts import _bump, _user, check_password, committed, release_attempt
 from .bootstrap import Container
 
 PENDING_FOR = timedelta(hours=24)
@@ -112,23 +112,11 @@ def change_own(c: Container, username: str, current: str, new_password: str, add
         raise InvalidData({"new_password": ["The new password must differ from the current one."]})
     # Hashed only once the current password is known right: hashing first cost every anonymous request an
     # Argon2 hash (64 MiB, ~100 ms) even past the throttle, and every wrong guess two.
-    keys = _login_keys(username, address or "?")
-    reserve_attempt(c, keys)
-    with c.uow() as uow:
-        user = uow.session.scalars(select(User).where(User.username == username)).first()
-        ok, _rehash = passwords.verify(user.password_hash if user is not None and user.active else None, current)
-        user_id = user.id if user is not None else None
-    if not ok:
-        committed(c, lambda session: c.runtime.record(
-            session, user.username if user is not None else "anonymous", "login_failed", None,
-            {"username": username[:64], "reason": "wrong_password" if user is not None else "unknown_user",
-             "address": address, "via": via, "changing_password": True}))
-        raise SignInFailed()
-
+    checked = check_password(c, username, current, address, via, changing_password=True)
     digest = passwords.hash_password(new_password)
 
     def work(session: Session) -> None:
-        user = session.get(User, user_id)
+        user = session.get(User, checked.user_id)
         user.password_hash = digest
         user.password_change_required = False
         _clear_pending(user)
@@ -137,4 +125,4 @@ def change_own(c: Container, username: str, current: str, new_password: str, add
                          {"username": user.username, "by_self": True, "address": address, "via": via})
 
     committed(c, work)
-    release_attempt(c, [(limit, key) for limit, *key in keys])
+    release_attempt(c, checked.keys)

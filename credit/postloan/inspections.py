@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, func, insert, literal, literal_column, or_, select, text, update
+from sqlalchemy import and_, case, exists, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -79,10 +79,7 @@ def _insert(conn: Connection, query) -> list[Row]:
 
 
 def plan(conn: Connection, as_of: date, lo: int, hi: int) -> Planned:
-    if conn.dialect.name == "postgresql":
-        # These statements touch one partition's rows, but their correlated subqueries make the planner's
-        # cost estimate pass jit_above_cost: compiling them took seconds, running them milliseconds.
-        conn.execute(text("SET LOCAL jit = off"))
+    """In the partition's transaction, which nightly.run_partition opened with JIT off on PostgreSQL."""
     tasks = _first(conn, as_of, lo, hi) + _alerts(conn, as_of, lo, hi)
     periodic, offsite = _periodic(conn, as_of, lo, hi)
     return Planned(tasks + periodic, offsite)
