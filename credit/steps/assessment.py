@@ -4,10 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .. import pricing
+from ..eligibility import age_on
 from ..money import as_str, money
 from ..providers import FakeProviders, Providers
 from .common import application
-from .intake import _age
 
 
 def investigation_facts(ctx, providers: Providers | None = None) -> dict:
@@ -34,7 +34,7 @@ def investigation_facts(ctx, providers: Providers | None = None) -> dict:
         "household_size": 1 + len(report.get("household_members") or []),
         "deposit_balance": float(providers.deposits(cust.id_number)),
         "collateral_ratio": round(collateral / float(app.amount), 4) if collateral else 0.0,
-        "age": _age(cust.birth_date, ctx.now.date()), "annual_income": income,
+        "age": age_on(cust.birth_date, ctx.now.date()), "annual_income": income,
         "dti": round(float(cust.existing_debt) / income, 4) if income > 0 else 1.0,
         "guarantee": app.guarantee, "site_rating": report.get("site_rating", "none"),
         "relationship_years": cust.relationship_years, "loan_kind": app.product.loan_kind,

@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 from sqlalchemy import func, select
 
 from .. import idnumber
+from ..eligibility import age_on
 from ..models import Application, Customer, GridCell
 from ..money import money
 from ..providers import FakeProviders, Providers
@@ -13,10 +14,6 @@ from ..providers import FakeProviders, Providers
 VIRTUAL_PREFIXES = ("162", "165", "167", "170", "171")
 CHINA = timezone(timedelta(hours=8))
 from .common import application, set_status as _set_status
-
-
-def _age(born, on) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def admission_facts(ctx, providers: Providers | None = None) -> dict:
@@ -33,7 +30,7 @@ def admission_facts(ctx, providers: Providers | None = None) -> dict:
             cust.phone = extra["phone"]
     product = app.product
     today = ctx.now.date()
-    age = _age(cust.birth_date, today)
+    age = age_on(cust.birth_date, today)
     income = float(cust.annual_income or 0)
     session = ctx.session
     shared = session.scalar(select(func.count(func.distinct(Customer.id))).where(Customer.phone == cust.phone)) or 0
